@@ -1,0 +1,246 @@
+#include "bench/cli.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "roofline/machine_spec.hpp"
+#include "roofline/model_config.hpp"
+
+namespace bench {
+namespace {
+
+constexpr std::int64_t kMaxBatch = 4096;
+constexpr std::int64_t kMaxSeqLen = std::int64_t{1} << 20;
+
+std::vector<std::string> split_list(const std::string& flag, const std::string& value) {
+  if (value.empty()) throw UsageError(flag + " needs a value; e.g. " + flag + " 1,2,4");
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = value.find(',', start);
+    std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty()) {
+      throw UsageError(flag + ": empty item in \"" + value + "\"; separate items with single commas, e.g. " + flag +
+                       " 1,2,4");
+    }
+    items.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::set<std::string> seen;
+  for (const auto& item : items) {
+    if (!seen.insert(item).second) throw UsageError(flag + ": \"" + item + "\" appears twice; list it once");
+  }
+  return items;
+}
+
+// A whole number in [min, max], written as plain digits (no sign, no spaces, no exponent).
+std::int64_t parse_int(const std::string& flag, const std::string& text, std::int64_t min, std::int64_t max) {
+  const bool digits =
+      !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) {
+    throw UsageError(flag + ": \"" + text + "\" is not a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max));
+  }
+  const std::size_t first = text.find_first_not_of('0');
+  if (first != std::string::npos && text.size() - first > 12) {
+    throw UsageError(flag + ": " + text + " is too large; the most is " + std::to_string(max));
+  }
+  const std::int64_t value = std::stoll(text);
+  if (value < min) throw UsageError(flag + ": " + text + " must be at least " + std::to_string(min));
+  if (value > max) throw UsageError(flag + ": " + text + " is too large; the most is " + std::to_string(max));
+  return value;
+}
+
+std::vector<std::int64_t> parse_int_list(const std::string& flag, const std::string& value, std::int64_t max) {
+  std::vector<std::int64_t> out;
+  for (const auto& item : split_list(flag, value)) out.push_back(parse_int(flag, item, 1, max));
+  return out;
+}
+
+template <class T, class Parse>
+std::vector<T> parse_names(const std::string& flag, const std::string& value, Parse parse, const std::string& valid) {
+  std::vector<T> out;
+  for (const auto& item : split_list(flag, value)) {
+    T parsed{};
+    if (!parse(item, &parsed)) throw UsageError(flag + ": unknown \"" + item + "\"; use " + valid);
+    out.push_back(parsed);
+  }
+  return out;
+}
+
+const std::set<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
+
+}  // namespace
+
+const char* l2_mode_name(L2Mode mode) { return mode == L2Mode::kCold ? "cold" : "warm"; }
+
+std::vector<std::string> known_impls() { return {"hand", "cublas"}; }
+
+Options parse_cli(const std::vector<std::string>& args) {
+  Options o;
+  std::optional<std::string> batch, seq;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg.rfind("--benchmark_", 0) == 0) {
+      o.benchmark_args.push_back(arg);
+      continue;
+    }
+    std::optional<std::string> inline_value;
+    if (const std::size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    auto value = [&]() -> std::string {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+        throw UsageError(arg + " needs a value; see bench_llama --help");
+      }
+      return args[++i];
+    };
+    auto no_value = [&]() {
+      if (inline_value) throw UsageError(arg + " takes no value; write it alone");
+    };
+    if (arg == "--help" || arg == "-h") {
+      no_value();
+      o.help = true;
+    } else if (arg == "--schema") {
+      no_value();
+      o.schema = true;
+    } else if (arg == "--gpu") {
+      const std::string v = value();
+      if (v == "all") {
+        o.all_gpus = true;
+      } else {
+        o.gpu = static_cast<int>(parse_int("--gpu", v, 0, 1023));
+      }
+    } else if (arg == "--model") {
+      o.model = value();
+      if (o.model.empty()) throw UsageError("--model needs a built-in name (llama-33b) or a config.json path");
+    } else if (arg == "--phase") {
+      o.sweep.phases = parse_names<roofline::Phase>("--phase", value(), roofline::parse_phase, "init, ar");
+    } else if (arg == "--ops") {
+      o.sweep.ops = parse_names<roofline::Op>("--ops", value(), roofline::parse_op, roofline::op_names());
+    } else if (arg == "--impl") {
+      o.impls = split_list("--impl", value());
+      const auto known = known_impls();
+      for (const auto& impl : o.impls) {
+        if (std::find(known.begin(), known.end(), impl) == known.end()) {
+          throw UsageError("--impl: unknown \"" + impl + "\"; use hand, cublas");
+        }
+      }
+    } else if (arg == "--batch") {
+      batch = value();
+    } else if (arg == "--seq") {
+      seq = value();
+    } else if (arg == "--dtype") {
+      o.sweep.dtypes = parse_names<roofline::Dtype>("--dtype", value(), roofline::parse_dtype, "fp16, bf16");
+    } else if (arg == "--l2") {
+      const std::string v = value();
+      if (v == "cold") {
+        o.l2 = L2Mode::kCold;
+      } else if (v == "warm") {
+        o.l2 = L2Mode::kWarm;
+      } else {
+        throw UsageError("--l2: unknown \"" + v + "\"; use cold (flush L2 before each timed launch) or warm");
+      }
+    } else if (arg == "--out") {
+      o.out = value();
+      if (o.out.empty()) throw UsageError("--out needs a folder path");
+    } else if (arg == "--quick") {
+      no_value();
+      o.quick = true;
+    } else if (arg == "--list") {
+      no_value();
+      o.list = true;
+    } else if (arg == "--predict") {
+      no_value();
+      o.predict = true;
+    } else if (arg == "--spec") {
+      o.spec = value();
+      if (o.spec != "list" && roofline::find_machine_spec(o.spec) == nullptr) {
+        throw UsageError("--spec: unknown GPU \"" + o.spec + "\"; use one of " + roofline::machine_spec_names() +
+                         " (bench_llama --spec list shows them)");
+      }
+    } else if (arg == "--repetitions") {
+      o.repetitions = static_cast<int>(parse_int("--repetitions", value(), 1, 10000));
+    } else if (arg == "--log-level") {
+      o.log_level = value();
+      if (kLogLevels.count(o.log_level) == 0) {
+        throw UsageError("--log-level: unknown \"" + o.log_level + "\"; use trace, debug, info, warn, error or off");
+      }
+    } else if (arg == "--quiet") {
+      no_value();
+      o.log_level = "warn";
+    } else if (arg == "--no-plot") {
+      no_value();
+      o.plot = false;
+    } else {
+      throw UsageError("unknown option \"" + args[i] + "\"; see bench_llama --help");
+    }
+  }
+  if (o.quick) {
+    const roofline::SweepSpec quick = roofline::quick_sweep();
+    o.sweep.batches = quick.batches;
+    o.sweep.seq_lens = quick.seq_lens;
+  }
+  if (batch) o.sweep.batches = parse_int_list("--batch", *batch, kMaxBatch);
+  if (seq) o.sweep.seq_lens = parse_int_list("--seq", *seq, kMaxSeqLen);
+  if (o.predict && o.spec.empty()) {
+    throw UsageError("--predict needs a GPU to predict for: add --spec NAME, one of " + roofline::machine_spec_names());
+  }
+  return o;
+}
+
+std::string help_text() {
+  return R"(bench_llama: measured roofline points for the operators of an LLM layer
+
+Usage:
+  bench_llama [--gpu N|all] [options] [--benchmark_* ...]   measure on a GPU (cuBLAS and hand-written kernels)
+  bench_llama --predict --spec NAME [options]               the roofline's prediction, no GPU needed
+  bench_llama --list [options]                              print the planned points and exit
+
+What to measure:
+  --gpu N|all        CUDA device index, or every device in turn (one result folder each). Default 0.
+  --model NAME|PATH  llama-7b, llama-13b, llama-33b (default), llama-65b, or a Hugging Face config.json
+                     (hidden_size, num_attention_heads, intermediate_size; num_key_value_heads, head_dim optional).
+  --phase LIST       init (prefill), ar (decode); default both.
+  --ops LIST         q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj,qk,pv (default all).
+  --impl LIST        hand (the project's kernels), cublas; default both.
+  --batch LIST       batch sizes b; default 1,2,4,8,16,32,64.
+  --seq LIST         sequence lengths s (prefill length, or decode context); default 128,256,...,8192.
+  --dtype LIST       fp16 (default), bf16; accumulation is always fp32.
+  --quick            a small sweep (b 1,16; s 512,4096); --batch and --seq still override it.
+
+How to measure:
+  --l2 cold|warm     cold (default): flush L2 before every timed launch; warm: back-to-back launches.
+  --repetitions N    timed repetitions per point (default: the harness's, see docs/measuring.md).
+  --spec NAME        datasheet entry for the roofs (default: the one matching the device; `--spec list` shows all).
+
+Output:
+  --out DIR          result folder (default results/<gpu>/<date>_<commit>/, or predicted/<spec>/<date>_<commit>/
+                     with --predict). It must not exist yet, or be empty.
+  --no-plot          do not draw roofline.png (drawing needs python3 with matplotlib; see README).
+  --list             print the planned points (operator, setting, shape, cost) and exit.
+  --predict          write the roofline's predicted points (status predicted) for --spec; no GPU needed.
+  --schema           print the CSV's columns (name, unit, meaning) as Markdown and exit.
+  --log-level LEVEL  trace, debug, info (default), warn, error, off.  --quiet is --log-level warn.
+  -h, --help         this text.
+
+Google Benchmark flags (passed through; bench_llama sets the time unit and manual timing itself):
+  --benchmark_filter=REGEX            run only benchmarks whose name matches, e.g. 'q_proj/init'
+  --benchmark_repetitions=N           same as --repetitions
+  --benchmark_min_warmup_time=SEC     warm-up before the timed repetitions
+  --benchmark_out=FILE, --benchmark_out_format=json|console
+                                      Google Benchmark's own report (bench_llama writes gbench.json anyway)
+  --benchmark_format=console|json     what goes to the terminal
+  --benchmark_counters_tabular=true   counters as columns on the terminal
+  --benchmark_context=KEY=VALUE,...   extra context in the JSON
+  Every other --benchmark_* flag of Google Benchmark is accepted too.
+
+Exit codes: 0 done; 2 bad usage or input (the message names the fix); 3 no usable GPU or a device failure;
+1 an internal error. An interrupted run keeps every finished row.
+)";
+}
+
+}  // namespace bench

@@ -1,0 +1,75 @@
+// bench_llama: parses the command line and runs one of --help, --spec list, --list, --predict, or a measured sweep.
+// Every failure becomes an exit code and one message that names the fix (bench/errors.hpp).
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "bench/cli.hpp"
+#include "bench/errors.hpp"
+#include "bench/measure.hpp"
+#include "bench/predict.hpp"
+#include "roofline/csv.hpp"
+#include "roofline/model_config.hpp"
+#include "roofline/plan.hpp"
+#include "roofline/schema.hpp"
+
+namespace {
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("bench_llama");
+  logger->set_pattern("[%H:%M:%S] %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+int run(int argc, char** argv) {
+  const bench::Options options = bench::parse_cli(std::vector<std::string>(argv + 1, argv + argc));
+  if (options.help) {
+    std::cout << bench::help_text();
+    return bench::kExitOk;
+  }
+  if (options.schema) {
+    std::cout << roofline::csv_columns_markdown();
+    return bench::kExitOk;
+  }
+  setup_logging(options.log_level);
+  if (options.spec == "list") {
+    bench::print_specs(std::cout);
+    return bench::kExitOk;
+  }
+  const roofline::ModelConfig model = roofline::resolve_model(options.model);
+  const roofline::Plan plan = roofline::make_plan(model, options.sweep);
+  if (options.list) {
+    bench::print_plan(std::cout, model, plan);
+    return bench::kExitOk;
+  }
+  if (options.predict) {
+    bench::run_predict(options, model, plan);
+    return bench::kExitOk;
+  }
+  return bench::run_measure(options, model, plan, argv[0]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const bench::UsageError& e) {
+    std::cerr << "bench_llama: " << e.what() << '\n';
+    return bench::kExitUsage;
+  } catch (const roofline::ConfigError& e) {
+    std::cerr << "bench_llama: " << e.what() << '\n';
+    return bench::kExitUsage;
+  } catch (const bench::DeviceError& e) {
+    std::cerr << "bench_llama: " << e.what() << '\n';
+    return bench::kExitDevice;
+  } catch (const roofline::CsvError& e) {
+    std::cerr << "bench_llama: " << e.what() << '\n';
+    return bench::kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "bench_llama: internal error: " << e.what() << '\n';
+    return bench::kExitInternal;
+  }
+}

@@ -1,0 +1,53 @@
+#include "bench/plot.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "bench/build_info.hpp"
+
+namespace bench {
+namespace {
+
+// Single-quotes a path for /bin/sh.
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char ch : text) {
+    if (ch == '\'') {
+      out += "'\\''";
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+bool draw_plot(const std::string& folder) {
+  const char* python_env = std::getenv("BENCH_LLAMA_PYTHON");
+  const std::string python = python_env && *python_env ? python_env : "python3";
+  const std::string script = std::string(build_source_dir()) + "/scripts/plot_roofline.py";
+  const std::string csv = folder + "/roofline.csv";
+  const std::string png = folder + "/roofline.png";
+  const std::string command =
+      shell_quote(python) + " " + shell_quote(script) + " " + shell_quote(csv) + " --out " + shell_quote(png) + " 2>&1";
+  if (!std::filesystem::exists(script)) {
+    spdlog::warn("plot skipped: {} not found (bench_llama was built from another tree)", script);
+    return false;
+  }
+  spdlog::debug("drawing the plot: {}", command);
+  const int status = std::system(command.c_str());
+  if (status != 0 || !std::filesystem::exists(png)) {
+    spdlog::warn(
+        "plot not drawn (python3 with matplotlib and pandas is needed; set BENCH_LLAMA_PYTHON to such an "
+        "interpreter). Draw it later with: {} {} {} --out {}",
+        python, script, csv, png);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace bench

@@ -1,0 +1,61 @@
+#include "bench/run_folder.hpp"
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "bench/cli.hpp"
+
+namespace bench {
+namespace fs = std::filesystem;
+
+std::string slug(const std::string& text) {
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch)) {
+      out += static_cast<char>(std::tolower(ch));
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+std::string default_run_folder(const std::string& root, const std::string& gpu_slug, const std::string& date,
+                               const std::string& commit) {
+  const fs::path base = fs::path(root) / gpu_slug;
+  const std::string stem = date + "_" + commit;
+  std::error_code ec;
+  for (int n = 1;; ++n) {
+    const fs::path candidate = base / (n == 1 ? stem : stem + "_" + std::to_string(n));
+    if (!fs::exists(candidate, ec) || fs::is_empty(candidate, ec)) return candidate.string();
+  }
+}
+
+void prepare_run_folder(const std::string& path) {
+  std::error_code ec;
+  const fs::path folder(path);
+  if (fs::exists(folder, ec)) {
+    if (!fs::is_directory(folder, ec)) {
+      throw UsageError("--out " + path + " is a file, not a folder; choose a folder path");
+    }
+    if (!fs::is_empty(folder, ec)) {
+      throw UsageError("--out " + path +
+                       " already holds files; choose a new folder (a run never mixes its rows "
+                       "with another's)");
+    }
+  } else if (!fs::create_directories(folder, ec) && ec) {
+    throw UsageError("cannot create the result folder " + path + ": " + ec.message() + "; choose a writable --out");
+  }
+  // Probe: a folder can exist and still refuse files (read-only mount, permissions).
+  const fs::path probe = folder / ".write_test";
+  {
+    std::ofstream out(probe);
+    if (!out) throw UsageError("cannot write into " + path + "; choose a writable --out");
+  }
+  fs::remove(probe, ec);
+}
+
+}  // namespace bench

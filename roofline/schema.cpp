@@ -1,0 +1,152 @@
+#include "roofline/schema.hpp"
+
+#include "roofline/csv.hpp"
+
+namespace roofline {
+namespace {
+
+std::string as_cell(const std::string& value) { return value; }
+std::string as_cell(const std::optional<std::int64_t>& value) { return csv_number(value); }
+std::string as_cell(const std::optional<double>& value) { return csv_number(value); }
+std::string as_cell(const std::optional<bool>& value) {
+  return value ? (*value ? std::string("true") : std::string("false")) : std::string();
+}
+
+// A cell made from a field of the row, or of the run it belongs to.
+template <class T>
+Column::Cell field(T PointRow::*member) {
+  return [member](const PointRow& row) { return as_cell(row.*member); };
+}
+template <class T>
+Column::Cell run_field(T RunInfo::*member) {
+  return [member](const PointRow& row) { return as_cell(row.run.*member); };
+}
+
+// Each column: name, unit, meaning, cell. Order is the file's order.
+
+const std::vector<Column> kColumns = {
+    // run
+    {"schema_version", "", "Version of this schema (1); a reader refuses other versions.",
+     [](const PointRow&) { return std::to_string(kSchemaVersion); }},
+    {"run_id", "", "Unique id of the run that wrote the row (UTC time, host and process).",
+     run_field(&RunInfo::run_id)},
+    {"timestamp_utc", "ISO 8601", "When the run started, UTC.", run_field(&RunInfo::timestamp_utc)},
+    {"host", "", "Host name of the machine.", run_field(&RunInfo::host)},
+    {"gpu_index", "", "CUDA device index (--gpu); empty for predicted rows.", run_field(&RunInfo::gpu_index)},
+    {"gpu_name", "", "Device name as the driver reports it, or the datasheet entry's name when predicted.",
+     run_field(&RunInfo::gpu_name)},
+    {"gpu_uuid", "", "Device UUID (GPU-...), empty when predicted.", run_field(&RunInfo::gpu_uuid)},
+    {"cc", "", "Compute capability, major.minor (8.6 for an A40).", run_field(&RunInfo::cc)},
+    {"sm_count", "", "Streaming multiprocessors of the device.", run_field(&RunInfo::sm_count)},
+    {"driver_version", "", "NVIDIA driver version string (NVML), e.g. 580.159.04.",
+     run_field(&RunInfo::driver_version)},
+    {"cuda_runtime_version", "", "CUDA runtime version bench_llama runs with, e.g. 13.0.",
+     run_field(&RunInfo::cuda_runtime_version)},
+    {"cuda_driver_version", "", "Highest CUDA version the driver supports, e.g. 13.0.",
+     run_field(&RunInfo::cuda_driver_version)},
+    {"cublas_version", "", "cuBLAS version, e.g. 13.0.0.", run_field(&RunInfo::cublas_version)},
+    {"git_commit", "", "bench_llama's commit (12 hex digits, -dirty if the tree had changes).",
+     run_field(&RunInfo::git_commit)},
+    {"build_archs", "", "CUDA architectures bench_llama was built for, comma-separated.",
+     run_field(&RunInfo::build_archs)},
+    {"l2_mode", "", "cold: L2 flushed before every timed launch; warm: back-to-back launches.",
+     run_field(&RunInfo::l2_mode)},
+    // shape
+    {"model", "", "Model the shapes come from (llama-33b, or a config.json's name).", field(&PointRow::model)},
+    {"series", "", "Legend group: qkv mlp, up/gate/down, qk/pv, or ceiling for a measured roof.",
+     field(&PointRow::series)},
+    {"op", "",
+     "Operator: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, qk, pv; for ceilings the "
+     "roof kernel's name.",
+     field(&PointRow::op)},
+    {"phase", "", "init (prefill) or ar (decode, one new token per sequence); empty for ceilings.",
+     field(&PointRow::phase)},
+    {"impl", "", "hand (the project's kernel picked for the shape), cublas, or a named variant.",
+     field(&PointRow::impl)},
+    {"dtype", "", "Element type of inputs and outputs (fp16 or bf16); accumulation is fp32.", field(&PointRow::dtype)},
+    {"batch", "sequences", "Batch size b.", field(&PointRow::batch)},
+    {"seq_len", "tokens", "Prefill length (init) or KV-cache context length (ar).", field(&PointRow::seq_len)},
+    {"m", "", "GEMM rows of the output (b*s or b for linears, s or 1 per head for attention).", field(&PointRow::m)},
+    {"n", "", "GEMM columns of the output.", field(&PointRow::n)},
+    {"k", "", "GEMM reduction length.", field(&PointRow::k)},
+    {"batch_count", "", "Matrix products per launch (b*heads for attention, 1 for linears).",
+     field(&PointRow::batch_count)},
+    // cost
+    {"flops", "FLOP", "Floating-point operations: 2*M*N*K*batch_count (softmax not counted).", field(&PointRow::flops)},
+    {"bytes_min", "byte", "Minimum DRAM traffic: every input read once, every output written once.",
+     field(&PointRow::bytes_min)},
+    {"intensity", "FLOP/byte", "Analytic operational intensity, flops / bytes_min.", field(&PointRow::intensity)},
+    // measurement
+    {"time_us_median", "us", "Median kernel time over the repetitions (CUDA events).",
+     field(&PointRow::time_us_median)},
+    {"time_us_min", "us", "Fastest repetition.", field(&PointRow::time_us_min)},
+    {"time_cv", "", "Coefficient of variation of the repetitions (stddev / mean).", field(&PointRow::time_cv)},
+    {"repetitions", "", "Timed repetitions behind the median.", field(&PointRow::repetitions)},
+    {"sm_clock_mhz", "MHz", "Mean SM clock while the point was measured (NVML).", field(&PointRow::sm_clock_mhz)},
+    {"throttled", "", "true if a clock throttle reason other than idle was active while measuring.",
+     field(&PointRow::throttled)},
+    {"dram_bytes_measured", "byte", "DRAM bytes read plus written, from hardware counters (--counters).",
+     field(&PointRow::dram_bytes_measured)},
+    {"l2_bytes_measured", "byte", "L2 bytes read plus written, from hardware counters (--counters).",
+     field(&PointRow::l2_bytes_measured)},
+    {"intensity_measured", "FLOP/byte", "flops / dram_bytes_measured.", field(&PointRow::intensity_measured)},
+    // roofs
+    {"peak_tflops_datasheet", "TFLOP/s", "Datasheet dense tensor peak for dtype (the spec column names the entry).",
+     field(&PointRow::peak_tflops_datasheet)},
+    {"peak_gbps_datasheet", "GB/s", "Datasheet DRAM bandwidth (1 GB = 1e9 bytes).",
+     field(&PointRow::peak_gbps_datasheet)},
+    {"peak_tflops_measured", "TFLOP/s", "Measured tensor peak of this run for dtype (series ceiling).",
+     field(&PointRow::peak_tflops_measured)},
+    {"peak_gbps_measured", "GB/s", "Measured DRAM bandwidth of this run (series ceiling).",
+     field(&PointRow::peak_gbps_measured)},
+    // result
+    {"achieved_tflops", "TFLOP/s", "flops / time_us_median (the predicted value for predicted rows).",
+     field(&PointRow::achieved_tflops)},
+    {"achieved_gbps", "GB/s", "bytes_min / time_us_median.", field(&PointRow::achieved_gbps)},
+    {"attainable_tflops", "TFLOP/s",
+     "Roofline limit at intensity: min(peak, intensity * bandwidth), from the roof "
+     "named by roof_source.",
+     field(&PointRow::attainable_tflops)},
+    {"roof_fraction", "", "achieved_tflops / attainable_tflops.", field(&PointRow::roof_fraction)},
+    {"bound", "", "memory if intensity is left of the ridge point, else compute.", field(&PointRow::bound)},
+    // validity
+    {"status", "",
+     "ok, invalid (failed validation), skipped (cannot run here; see reason), error (a CUDA/cuBLAS "
+     "failure; see reason) or predicted (no measurement: the roofline's attainable value).",
+     field(&PointRow::status)},
+    {"rel_error", "", "Relative error ||out - ref|| / ||ref|| against cuBLAS (hand kernels only).",
+     field(&PointRow::rel_error)},
+    {"reason", "", "Why a row is not ok, or a note on a predicted row.", field(&PointRow::reason)},
+    // extensions of version 1
+    {"buffer_bytes", "byte", "Device memory the point's operand buffers take.", field(&PointRow::buffer_bytes)},
+    {"roof_source", "", "measured or datasheet: the roof behind attainable_tflops and roof_fraction.",
+     field(&PointRow::roof_source)},
+    {"spec", "", "Datasheet entry of the roofs (bench_llama --spec list).", run_field(&RunInfo::spec)},
+};
+
+}  // namespace
+
+const std::vector<Column>& csv_columns() { return kColumns; }
+
+std::vector<std::string> csv_header() {
+  std::vector<std::string> header;
+  for (const auto& column : kColumns) header.emplace_back(column.name);
+  return header;
+}
+
+std::vector<std::string> csv_cells(const PointRow& row) {
+  std::vector<std::string> cells;
+  cells.reserve(kColumns.size());
+  for (const auto& column : kColumns) cells.push_back(column.cell(row));
+  return cells;
+}
+
+std::string csv_columns_markdown() {
+  std::string out = "| column | unit | meaning |\n|---|---|---|\n";
+  for (const auto& column : kColumns) {
+    out += std::string("| `") + column.name + "` | " + column.unit + " | " + column.meaning + " |\n";
+  }
+  return out;
+}
+
+}  // namespace roofline

@@ -1,0 +1,96 @@
+// The CSV output contract (DESIGN.md section 5, schema version 1): one row per (operator, setting, implementation)
+// plus the measured ceilings. The column table below is the only place a column is defined: its name, unit, meaning
+// and how its cell is made. docs/csv_columns.md documents the same table and a test keeps the two in step.
+// The schema is only ever extended: new columns go at the end and bump nothing; a rename or removal is version 2.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace roofline {
+
+inline constexpr int kSchemaVersion = 1;
+
+// What is the same for every row of one run.
+struct RunInfo {
+  std::string run_id;
+  std::string timestamp_utc;  // ISO 8601, e.g. 2026-11-24T10:00:00Z
+  std::string host;
+  std::optional<std::int64_t> gpu_index;
+  std::string gpu_name;
+  std::string gpu_uuid;
+  std::string cc;  // compute capability, "8.6"
+  std::optional<std::int64_t> sm_count;
+  std::string driver_version;
+  std::string cuda_runtime_version;
+  std::string cuda_driver_version;
+  std::string cublas_version;
+  std::string git_commit;
+  std::string build_archs;
+  std::string l2_mode;  // "cold" or "warm"
+  std::string spec;     // the datasheet entry the roofs come from ("a40")
+};
+
+struct PointRow {
+  RunInfo run;
+  // shape
+  std::string model;
+  std::string series;
+  std::string op;
+  std::string phase;
+  std::string impl;
+  std::string dtype;
+  std::optional<std::int64_t> batch;
+  std::optional<std::int64_t> seq_len;
+  std::optional<std::int64_t> m, n, k, batch_count;
+  // cost
+  std::optional<std::int64_t> flops;
+  std::optional<std::int64_t> bytes_min;
+  std::optional<double> intensity;
+  // measurement
+  std::optional<double> time_us_median, time_us_min, time_cv;
+  std::optional<std::int64_t> repetitions;
+  std::optional<double> sm_clock_mhz;
+  std::optional<bool> throttled;
+  std::optional<double> dram_bytes_measured, l2_bytes_measured, intensity_measured;
+  // roofs
+  std::optional<double> peak_tflops_datasheet, peak_gbps_datasheet, peak_tflops_measured, peak_gbps_measured;
+  // result
+  std::optional<double> achieved_tflops, achieved_gbps, attainable_tflops, roof_fraction;
+  std::string bound;
+  // validity
+  std::string status;  // ok, invalid, skipped, error, predicted
+  std::optional<double> rel_error;
+  std::string reason;
+  // extensions of version 1
+  std::optional<std::int64_t> buffer_bytes;
+  std::string roof_source;  // "measured" or "datasheet": the roof that attainable_tflops and roof_fraction use
+};
+
+struct Column {
+  using Cell = std::function<std::string(const PointRow&)>;
+  const char* name;
+  const char* unit;  // "" for text and counts without a unit
+  const char* meaning;
+  Cell cell;
+};
+
+const std::vector<Column>& csv_columns();
+std::vector<std::string> csv_header();
+std::vector<std::string> csv_cells(const PointRow& row);
+
+// The column table as Markdown (name, unit, meaning): docs/csv_columns.md holds it verbatim, and
+// `bench_llama --schema` prints it.
+std::string csv_columns_markdown();
+
+// The status values a row can have.
+inline constexpr const char* kStatusOk = "ok";
+inline constexpr const char* kStatusInvalid = "invalid";
+inline constexpr const char* kStatusSkipped = "skipped";
+inline constexpr const char* kStatusError = "error";
+inline constexpr const char* kStatusPredicted = "predicted";
+
+}  // namespace roofline

@@ -1,0 +1,143 @@
+"""bench_llama end to end, as a user calls it, on any machine: --predict writes the reference figure's points with
+the paper's accounting, and every kind of bad usage exits 2 with a message that names the fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+
+def run(binary, *args, cwd=None, env=None):
+    return subprocess.run([binary, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def predicted(bench_llama, tmp_path_factory):
+    out = tmp_path_factory.mktemp("predict") / "a40"
+    env = dict(os.environ, BENCH_LLAMA_PYTHON=os.environ.get("BENCH_LLAMA_PYTHON", "python3"))
+    result = run(bench_llama, "--predict", "--spec", "a40", "--out", out, env=env)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_predict_writes_49_points_per_operator_and_phase(predicted):
+    df = pd.read_csv(predicted / "roofline.csv")  # no options: the notebook contract
+    assert len(df) == 2 * 9 * 49
+    counts = df.groupby(["op", "phase"]).size()
+    assert len(counts) == 18 and (counts == 49).all()
+    assert set(df["status"]) == {"predicted"}
+    assert set(df["series"]) == {"qkv mlp", "up/gate/down", "qk/pv"}
+    assert (df["gpu_name"] == "NVIDIA A40").all() and (df["model"] == "llama-33b").all()
+
+
+def test_predict_uses_the_papers_accounting(predicted):
+    df = pd.read_csv(predicted / "roofline.csv")
+    h, n, i = 6656, 52, 17920
+    b, s = df["batch"], df["seq_len"]
+    t = b.where(df["phase"] == "ar", b * s)
+    linear_qkvo = df["op"].isin(["q_proj", "k_proj", "v_proj", "o_proj"])
+    linear_ffn = df["op"].isin(["gate_proj", "up_proj", "down_proj"])
+    attn_init = df["op"].isin(["qk", "pv"]) & (df["phase"] == "init")
+    attn_ar = df["op"].isin(["qk", "pv"]) & (df["phase"] == "ar")
+    flops = (2 * t * h * h).where(linear_qkvo, 0) + (2 * t * h * i).where(linear_ffn, 0)
+    flops += (2 * b * s * s * h).where(attn_init, 0) + (2 * b * s * h).where(attn_ar, 0)
+    bytes_min = (2 * (2 * t * h + h * h)).where(linear_qkvo, 0) + (2 * (t * h + h * i + t * i)).where(linear_ffn, 0)
+    bytes_min += (2 * (2 * b * s * h + b * n * s * s)).where(attn_init, 0)
+    bytes_min += (2 * (b * h + b * s * h + b * n * s)).where(attn_ar, 0)
+    assert (df["flops"] == flops).all()
+    assert (df["bytes_min"] == bytes_min).all()
+    assert df["intensity"].to_numpy() == pytest.approx((df["flops"] / df["bytes_min"]).to_numpy())
+    # On the A40 roof: min(149.7 TFLOP/s, intensity * 696 GB/s), ridge 215.1 FLOP/B.
+    assert df["achieved_tflops"].to_numpy() == pytest.approx((df["intensity"] * 0.696).clip(upper=149.7).to_numpy())
+    assert ((df["intensity"] < 215.1) == (df["bound"] == "memory")).all()
+
+
+def test_predict_writes_env_json_and_the_plot(predicted):
+    env = json.loads((predicted / "env.json").read_text())
+    assert env["mode"] == "predict" and env["spec"]["name"] == "a40" and env["points"] == 882
+    assert env["model"]["hidden_size"] == 6656
+    png = predicted / "roofline.png"
+    if "BENCH_LLAMA_PYTHON" not in os.environ and not png.exists():
+        pytest.skip("BENCH_LLAMA_PYTHON names no python with matplotlib for the plot; tools/run_tests.sh sets it")
+    assert png.stat().st_size > 10_000
+
+
+def test_no_gpu_exits_3_and_suggests_predict(bench_llama):
+    if run("nvidia-smi").returncode == 0 if _has("nvidia-smi") else False:
+        pytest.skip("this machine has a GPU")
+    result = run(bench_llama, "--gpu", "0")
+    assert result.returncode == 3
+    assert "no CUDA device found" in result.stderr and "--predict" in result.stderr
+
+
+def _has(tool):
+    return any(os.access(os.path.join(p, tool), os.X_OK) for p in os.environ.get("PATH", "").split(os.pathsep))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--batch", "0"], "at least 1"),
+        (["--seq", "abc"], "not a whole number"),
+        (["--phase", "prefill"], "use init, ar"),
+        (["--model", "llama-34b"], "llama-33b"),
+        (["--model", "/nonexistent/config.json"], "cannot read model config"),
+        (["--predict"], "--spec"),
+        (["--spec", "a41"], "use one of"),
+        (["--wat"], "unknown option"),
+    ],
+)
+def test_bad_usage_exits_2_with_the_fix(bench_llama, args, message):
+    result = run(bench_llama, *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1, "one message, one line"
+
+
+def test_bad_config_file_exits_2(bench_llama, tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text('{"hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 5, "intermediate_size": 1}')
+    result = run(bench_llama, "--model", cfg, "--list")
+    assert result.returncode == 2 and "must divide num_attention_heads" in result.stderr
+
+
+def test_unwritable_out_exits_2_and_leaves_nothing(bench_llama, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run(bench_llama, "--predict", "--spec", "a40", "--out", blocker / "sub")
+    assert result.returncode == 2 and "--out" in result.stderr
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "roofline.csv").write_text("x\n")
+    result = run(bench_llama, "--predict", "--spec", "a40", "--out", occupied)
+    assert result.returncode == 2 and "already holds files" in result.stderr
+    assert (occupied / "roofline.csv").read_text() == "x\n"
+
+
+def test_list_help_schema_and_specs(bench_llama, tmp_path):
+    listing = run(bench_llama, "--list", "--quick", "--ops", "qk")
+    assert listing.returncode == 0 and "# 8 points of llama-33b, 8 distinct measurements" in listing.stdout
+    help_text = run(bench_llama, "--help")
+    assert help_text.returncode == 0 and "--benchmark_filter" in help_text.stdout
+    schema = run(bench_llama, "--schema")
+    assert schema.stdout in (ROOT / "docs" / "csv_columns.md").read_text()
+    specs = run(bench_llama, "--spec", "list")
+    assert "a40" in specs.stdout and "h100-sxm" in specs.stdout
+
+
+def test_gqa_config_file(bench_llama, tmp_path):
+    cfg = tmp_path / "llama2-70b.json"
+    cfg.write_text(json.dumps({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8,
+                               "intermediate_size": 28672, "_name_or_path": "llama-2-70b"}))  # fmt: skip
+    out = tmp_path / "out"
+    result = run(bench_llama, "--predict", "--spec", "h100-sxm", "--model", cfg, "--out", out, "--no-plot")
+    assert result.returncode == 0, result.stderr
+    df = pd.read_csv(out / "roofline.csv")
+    k_proj = df[(df["op"] == "k_proj") & (df["phase"] == "init")].iloc[0]
+    assert k_proj["n"] == 8 * 128
+    assert (df["model"] == "llama-2-70b").all()

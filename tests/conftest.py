@@ -1,0 +1,26 @@
+"""Shared fixtures: where bench_llama and the scripts are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+
+
+@pytest.fixture(scope="session")
+def bench_llama() -> Path:
+    """The built bench_llama. tools/run_tests.sh names it in $BENCH_LLAMA, and then it must exist."""
+    named = os.environ.get("BENCH_LLAMA")
+    if named:
+        path = Path(named)
+        assert path.is_file(), f"BENCH_LLAMA={named} does not exist; build it first (tools/run_tests.sh does)"
+        return path
+    for preset in ("ci", "release", "debug"):
+        path = ROOT / "build" / preset / "bench" / "bench_llama"
+        if path.is_file():
+            return path
+    pytest.skip("bench_llama is not built; run tools/run_tests.sh (or set BENCH_LLAMA)")

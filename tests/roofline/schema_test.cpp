@@ -1,0 +1,100 @@
+// The CSV schema: DESIGN.md section 5's core columns exist with their exact names, and docs/csv_columns.md documents
+// every column in the file's order (so the docs cannot fall behind the code).
+#include "roofline/schema.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace roofline {
+namespace {
+
+TEST(Schema, CoreColumnsOfDesignSection5) {
+  const std::vector<std::string> core = {"schema_version",
+                                         "run_id",
+                                         "timestamp_utc",
+                                         "host",
+                                         "gpu_index",
+                                         "gpu_name",
+                                         "gpu_uuid",
+                                         "cc",
+                                         "sm_count",
+                                         "driver_version",
+                                         "cuda_runtime_version",
+                                         "cuda_driver_version",
+                                         "cublas_version",
+                                         "git_commit",
+                                         "build_archs",
+                                         "l2_mode",
+                                         "model",
+                                         "series",
+                                         "op",
+                                         "phase",
+                                         "impl",
+                                         "dtype",
+                                         "batch",
+                                         "seq_len",
+                                         "m",
+                                         "n",
+                                         "k",
+                                         "batch_count",
+                                         "flops",
+                                         "bytes_min",
+                                         "intensity",
+                                         "time_us_median",
+                                         "time_us_min",
+                                         "time_cv",
+                                         "repetitions",
+                                         "sm_clock_mhz",
+                                         "throttled",
+                                         "dram_bytes_measured",
+                                         "l2_bytes_measured",
+                                         "intensity_measured",
+                                         "peak_tflops_datasheet",
+                                         "peak_gbps_datasheet",
+                                         "peak_tflops_measured",
+                                         "peak_gbps_measured",
+                                         "achieved_tflops",
+                                         "achieved_gbps",
+                                         "attainable_tflops",
+                                         "roof_fraction",
+                                         "bound",
+                                         "status",
+                                         "rel_error",
+                                         "reason"};
+  const std::vector<std::string> header = csv_header();
+  // Version 1 starts with the core, in DESIGN.md's order; extensions follow.
+  ASSERT_GE(header.size(), core.size());
+  for (std::size_t i = 0; i < core.size(); ++i) EXPECT_EQ(header[i], core[i]);
+  EXPECT_EQ(std::set<std::string>(header.begin(), header.end()).size(), header.size()) << "duplicate column";
+}
+
+TEST(Schema, EmptyRowHasEmptyMeasurementsNotZeros) {
+  const std::vector<std::string> cells = csv_cells(PointRow{});
+  const std::vector<std::string> header = csv_header();
+  ASSERT_EQ(cells.size(), header.size());
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (header[i] == "schema_version") {
+      EXPECT_EQ(cells[i], "1");
+    } else {
+      EXPECT_EQ(cells[i], "") << header[i];
+    }
+  }
+}
+
+TEST(Schema, DocsHoldTheGeneratedColumnTable) {
+  std::ifstream in(std::string(BENCH_LLAMA_SOURCE_DIR) + "/docs/csv_columns.md");
+  ASSERT_TRUE(in) << "docs/csv_columns.md is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find(csv_columns_markdown()), std::string::npos)
+      << "docs/csv_columns.md is out of date: replace its table with the output of `bench_llama --schema`";
+  for (const auto& column : csv_columns()) {
+    EXPECT_GT(std::string(column.meaning).size(), 10u) << column.name;
+  }
+}
+
+}  // namespace
+}  // namespace roofline

@@ -1,0 +1,114 @@
+"""scripts/plot_roofline.py on CSVs generated here: layout of the reference figure, roofs read from the file, and clear
+errors for files it cannot draw."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from conftest import SCRIPTS
+
+spec = importlib.util.spec_from_file_location("plot_roofline", SCRIPTS / "plot_roofline.py")
+plot_roofline = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(plot_roofline)
+
+SERIES = [("qkv mlp", "init"), ("qkv mlp", "ar"), ("up/gate/down", "init"), ("up/gate/down", "ar"),
+          ("qk/pv", "init"), ("qk/pv", "ar")]  # fmt: skip
+
+
+def make_csv(path, peak_tflops=149.7, peak_gbps=696.0, status="predicted", impls=("roofline",), gpu="NVIDIA A40"):
+    rows = []
+    for i, (series, phase) in enumerate(SERIES):
+        for impl in impls:
+            for j in range(3):
+                intensity = 10.0 ** (i * 0.6 + j * 0.2)
+                attainable = min(peak_tflops, intensity * peak_gbps / 1000)
+                rows.append({
+                    "schema_version": 1, "series": series, "phase": phase, "op": "x", "impl": impl,
+                    "dtype": "fp16", "status": status, "intensity": intensity,
+                    "achieved_tflops": attainable * 0.8, "peak_tflops_datasheet": peak_tflops,
+                    "peak_gbps_datasheet": peak_gbps, "model": "llama-33b", "gpu_name": gpu,
+                })  # fmt: skip
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_figure_has_the_reference_layout(tmp_path):
+    fig, ax = plot_roofline.build_figure(plot_roofline.load(make_csv(tmp_path / "r.csv")))
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_title() == "Roofline Model (Llama 33B, A40)"
+    assert ax.get_xlabel() == "Operational Intensity (FLOP/Byte)"
+    assert ax.get_ylabel() == "Performance (FLOP/s)"
+    texts = legend_texts(ax)
+    assert texts[:2] == ["696GB/s", "149.7 TFLOP/s"]
+    assert texts[2:] == [f"{s} {p}" for s, p in SERIES]
+    assert ax.get_legend()._loc == 4  # lower right
+    # The ridge: a vertical line at peak / bandwidth.
+    vertical = [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
+    assert vertical and vertical[0].get_xdata()[0] == pytest.approx(149.7e12 / 696e9)
+    # Series colours follow the reference figure (matplotlib's default cycle) and use x markers.
+    for collection, colour in zip(ax.collections, plot_roofline.SERIES_COLOURS):
+        assert tuple(collection.get_facecolor()[0][:3]) == pytest.approx(__import__("matplotlib").colors.to_rgb(colour))
+
+
+def test_roofs_come_from_the_csv_not_the_code(tmp_path):
+    fig, ax = plot_roofline.build_figure(
+        plot_roofline.load(make_csv(tmp_path / "h.csv", 989.4, 3350, gpu="NVIDIA H100 80GB HBM3"))
+    )
+    assert legend_texts(ax)[:2] == ["3350GB/s", "989.4 TFLOP/s"]
+    assert ax.get_title() == "Roofline Model (Llama 33B, H100 80GB HBM3)"
+
+
+def test_measured_roofs_and_several_impls(tmp_path):
+    path = make_csv(tmp_path / "m.csv", status="ok", impls=("hand", "cublas"))
+    df = pd.read_csv(path)
+    df["peak_tflops_measured"] = 140.0
+    df["peak_gbps_measured"] = 650.0
+    df.to_csv(path, index=False)
+    fig, ax = plot_roofline.build_figure(plot_roofline.load(path))
+    texts = legend_texts(ax)
+    assert "650GB/s (measured)" in texts and "140 TFLOP/s (measured)" in texts
+    assert "qk/pv ar (hand)" in texts and "qk/pv ar (cublas)" in texts
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_command_line_writes_the_image(tmp_path, suffix):
+    out = tmp_path / f"fig{suffix}"
+    result = subprocess.run([sys.executable, SCRIPTS / "plot_roofline.py", make_csv(tmp_path / "r.csv"), "--out", out],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda df: df.drop(columns=["intensity"]), "missing columns intensity"),
+        (lambda df: df.assign(schema_version=2), "schema version"),
+        (lambda df: df.assign(status="invalid"), "no plottable rows"),
+    ],
+)
+def test_bad_csvs_fail_with_a_message(tmp_path, mutate, message):
+    path = make_csv(tmp_path / "r.csv")
+    mutate(pd.read_csv(path)).to_csv(path, index=False)
+    result = subprocess.run([sys.executable, SCRIPTS / "plot_roofline.py", path, "--out", tmp_path / "x.png"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_bad_output_name_and_missing_file(tmp_path):
+    run = [sys.executable, SCRIPTS / "plot_roofline.py"]
+    result = subprocess.run(
+        [*run, make_csv(tmp_path / "r.csv"), "--out", tmp_path / "x.jpg"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and ".png or .svg" in result.stderr
+    result = subprocess.run([*run, tmp_path / "none.csv", "--out", tmp_path / "x.png"], capture_output=True, text=True)
+    assert result.returncode == 2 and "no such file" in result.stderr
