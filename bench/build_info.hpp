@@ -3,10 +3,10 @@
 
 namespace bench {
 
-const char* build_git_commit();         // 12 hex digits, "-dirty" if the tree had uncommitted changes
-const char* build_cuda_archs();         // "80,86,89,90a"
+const char* build_git_commit();  // 12 hex digits, "-dirty" if the tree had uncommitted changes
+const char* build_cuda_archs();  // "80,86,89,90a"
 const char* build_cuda_toolkit_version();
 const char* build_project_version();
-const char* build_source_dir();         // where scripts/ lives, for drawing the plot
+const char* build_source_dir();  // where scripts/ lives, for drawing the plot
 
 }  // namespace bench
