@@ -82,6 +82,10 @@ Options parse_cli(const std::vector<std::string>& args) {
   std::optional<std::string> batch, seq;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
+    if (arg.rfind("--benchmark_repetitions=", 0) == 0) {  // one sample per iteration: it means --repetitions
+      o.repetitions = static_cast<int>(parse_int("--benchmark_repetitions", arg.substr(24), 1, 10000));
+      continue;
+    }
     if (arg.rfind("--benchmark_", 0) == 0) {
       o.benchmark_args.push_back(arg);
       continue;

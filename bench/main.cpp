@@ -24,7 +24,8 @@ void setup_logging(const std::string& level) {
 }
 
 int run(int argc, char** argv) {
-  const bench::Options options = bench::parse_cli(std::vector<std::string>(argv + 1, argv + argc));
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const bench::Options options = bench::parse_cli(args);
   if (options.help) {
     std::cout << bench::help_text();
     return bench::kExitOk;
@@ -48,7 +49,7 @@ int run(int argc, char** argv) {
     bench::run_predict(options, model, plan);
     return bench::kExitOk;
   }
-  return bench::run_measure(options, model, plan, argv[0]);
+  return bench::run_measure(options, model, plan, argv[0], args);
 }
 
 }  // namespace

@@ -1,13 +1,176 @@
 #include "bench/measure.hpp"
 
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "bench/build_info.hpp"
 #include "bench/device.hpp"
+#include "bench/device_info.hpp"
+#include "bench/env_record.hpp"
 #include "bench/errors.hpp"
+#include "bench/plot.hpp"
+#include "bench/run_folder.hpp"
+#include "bench/sweep_runner.hpp"
 
 namespace bench {
+namespace {
 
-int run_measure(const Options& options, const roofline::ModelConfig&, const roofline::Plan&, const char*) {
-  selected_devices(options.all_gpus, options.gpu);
-  throw DeviceError("measurement on the GPU is not built yet (issue 3); use --predict");
+extern "C" void on_signal(int) { stop_requested() = true; }
+
+// Google Benchmark's flags: bench_llama's own argv[0] and every --benchmark_* flag. Unknown ones are bad usage.
+void initialize_google_benchmark(const Options& options, const char* argv0) {
+  std::vector<std::string> storage = {argv0};
+  storage.insert(storage.end(), options.benchmark_args.begin(), options.benchmark_args.end());
+  std::vector<char*> argv;
+  for (auto& arg : storage) argv.push_back(arg.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (argc > 1) {
+    throw UsageError(std::string("unknown Google Benchmark flag \"") + argv[1] +
+                     "\"; see bench_llama --help for the --benchmark_* flags");
+  }
+}
+
+nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, const roofline::Plan& plan) {
+  nlohmann::json j;
+  j["model"] = {{"name", model.name},
+                {"hidden_size", model.hidden},
+                {"num_attention_heads", model.heads},
+                {"num_key_value_heads", model.kv_heads},
+                {"head_dim", model.head_dim},
+                {"intermediate_size", model.intermediate}};
+  std::vector<std::string> phases, ops, dtypes;
+  for (auto p : o.sweep.phases) phases.emplace_back(roofline::phase_name(p));
+  for (auto op : o.sweep.ops) ops.emplace_back(roofline::op_info(op).name);
+  for (auto d : o.sweep.dtypes) dtypes.emplace_back(roofline::dtype_name(d));
+  j["phases"] = phases;
+  j["ops"] = ops;
+  j["dtypes"] = dtypes;
+  j["batches"] = o.sweep.batches;
+  j["seq_lens"] = o.sweep.seq_lens;
+  j["impls"] = o.impls;
+  j["points"] = plan.points.size();
+  j["distinct_problems"] = plan.measurements.size();
+  j["repetitions"] = o.repetitions ? nlohmann::json(*o.repetitions) : nlohmann::json("default");
+  j["benchmark_args"] = o.benchmark_args;
+  return j;
+}
+
+// Runs bench_llama once per GPU, each in its own process (its own CUDA context: a fault on one GPU cannot take the
+// others down), with the same arguments and --gpu N. Returns the worst exit code.
+int measure_each_gpu(const std::vector<int>& devices, const char* argv0, const std::vector<std::string>& args) {
+  int worst = kExitOk;
+  for (int device : devices) {
+    std::vector<std::string> child = {argv0};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--gpu") {
+        ++i;  // drop "--gpu all"
+      } else if (args[i].rfind("--gpu=", 0) != 0 && args[i].rfind("--out", 0) != 0) {
+        child.push_back(args[i]);
+      } else if (args[i] == "--out") {
+        ++i;
+      }
+    }
+    child.push_back("--gpu");
+    child.push_back(std::to_string(device));
+    spdlog::info("GPU {} of {}: {}", device + 1, devices.size(), child.front());
+    const pid_t pid = fork();
+    if (pid == 0) {
+      std::vector<char*> argv;
+      for (auto& a : child) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv("/proc/self/exe", argv.data());
+      _exit(kExitInternal);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0) throw std::runtime_error("cannot start a process per GPU");
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kExitInternal;
+    if (code != kExitOk && worst == kExitOk) worst = code;
+    if (stop_requested()) break;
+  }
+  return worst;
+}
+
+}  // namespace
+
+int run_measure(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
+                const char* argv0, const std::vector<std::string>& args) {
+  const std::vector<int> devices = selected_devices(options.all_gpus, options.gpu);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  if (options.all_gpus) {
+    if (!options.out.empty()) {
+      throw UsageError(
+          "--out names one folder, but --gpu all writes one per GPU; leave --out out (each GPU gets "
+          "results/<gpu>/<date>_<commit>/)");
+    }
+    return measure_each_gpu(devices, argv0, args);
+  }
+  initialize_google_benchmark(options, argv0);
+
+  Nvml nvml;
+  if (!nvml.available()) spdlog::warn("NVML unavailable ({}): clocks and throttling will not be recorded", nvml.why());
+  DeviceInfo device;
+  try {
+    device = query_device(devices.front(), nvml);
+  } catch (const CudaError& e) {
+    throw DeviceError(std::string("GPU ") + std::to_string(devices.front()) + " is not usable: " + e.what());
+  }
+  const roofline::MachineSpec* spec = roofline::find_machine_spec(options.spec.empty() ? device.name : options.spec);
+  if (!spec) {
+    spdlog::warn(
+        "no datasheet entry for \"{}\": points are judged against the measured roofs only (name one with "
+        "--spec; --spec list shows them)",
+        device.name);
+  }
+  roofline::RunInfo run = host_run_info();
+  apply_device(device, run);
+  run.l2_mode = l2_mode_name(options.l2);
+  run.spec = spec ? spec->short_name : "";
+
+  const std::string folder =
+      options.out.empty()
+          ? default_run_folder("results", spec ? spec->short_name : slug(device.name), run_date(run), run.git_commit)
+          : options.out;
+  prepare_run_folder(folder);
+  nlohmann::json env = run_info_json(run);
+  env["mode"] = "measure";
+  env["device"] = device_json(device);
+  env["sweep"] = sweep_json(options, model, plan);
+  env["nvml"] = nvml.available() ? "loaded" : nvml.why();
+  if (spec) env["spec_source"] = spec->source;
+  write_env_json(folder, env);
+
+  SweepRunner runner(options, model, plan, device, nvml, spec, run, folder);
+  const double started = static_cast<double>(std::time(nullptr));
+  const SweepCounts counts = runner.run();
+  const double wall = static_cast<double>(std::time(nullptr)) - started;
+
+  env["wall_seconds"] = wall;
+  env["rows"] = {{"ok", counts.ok}, {"invalid", counts.invalid}, {"skipped", counts.skipped}, {"error", counts.error}};
+  env["device"]["telemetry_at_end"] = {{"sm_clock_mhz", nvml.read(device.nvml_device).sm_clock_mhz.value_or(0)}};
+  env["interrupted"] = counts.interrupted;
+  env["device_failed"] = counts.device_failed;
+  write_env_json(folder, env);
+  if (options.plot) draw_plot(folder);
+
+  spdlog::info("done in {:.0f} s: {} ok, {} skipped, {} invalid, {} error rows; result folder: {}", wall, counts.ok,
+               counts.skipped, counts.invalid, counts.error, folder);
+  if (counts.device_failed) {
+    spdlog::error(
+        "a CUDA fault left GPU {} unusable; the sweep stopped there. Every row measured before it is in "
+        "{}/roofline.csv",
+        device.index, folder);
+    return kExitDevice;
+  }
+  if (counts.interrupted) {
+    spdlog::warn("interrupted: the rows finished before the signal are in {}/roofline.csv", folder);
+    return kExitInterrupted;
+  }
+  return kExitOk;
 }
 
 }  // namespace bench

@@ -29,13 +29,16 @@ std::string shell_quote(const std::string& text) {
 bool draw_plot(const std::string& folder) {
   const char* python_env = std::getenv("BENCH_LLAMA_PYTHON");
   const std::string python = python_env && *python_env ? python_env : "python3";
-  const std::string script = std::string(build_source_dir()) + "/scripts/plot_roofline.py";
+  // The script beside the working directory (a checkout, or a copy of the tree on another machine), else the one of
+  // the tree bench_llama was built from.
+  std::string script = "scripts/plot_roofline.py";
+  if (!std::filesystem::exists(script)) script = std::string(build_source_dir()) + "/scripts/plot_roofline.py";
   const std::string csv = folder + "/roofline.csv";
   const std::string png = folder + "/roofline.png";
   const std::string command =
       shell_quote(python) + " " + shell_quote(script) + " " + shell_quote(csv) + " --out " + shell_quote(png) + " 2>&1";
   if (!std::filesystem::exists(script)) {
-    spdlog::warn("plot skipped: {} not found (bench_llama was built from another tree)", script);
+    spdlog::warn("plot skipped: scripts/plot_roofline.py not found here nor in {}", build_source_dir());
     return false;
   }
   spdlog::debug("drawing the plot: {}", command);

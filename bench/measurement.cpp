@@ -1,0 +1,132 @@
+#include "bench/measurement.hpp"
+
+#include <cmath>
+
+#include "bench/stats.hpp"
+
+namespace bench {
+namespace {
+
+std::string percent(double fraction) { return std::to_string(static_cast<int>(std::lround(fraction * 100))) + "%"; }
+
+}  // namespace
+
+void apply_telemetry(const std::vector<Telemetry>& readings, roofline::PointRow& row) {
+  double clock_sum = 0;
+  int clocks = 0;
+  for (const auto& t : readings) {
+    if (t.sm_clock_mhz) {
+      clock_sum += *t.sm_clock_mhz;
+      ++clocks;
+    }
+    if (t.throttle_reasons) row.throttled = row.throttled.value_or(false) || is_throttled(*t.throttle_reasons);
+  }
+  if (clocks > 0) row.sm_clock_mhz = clock_sum / clocks;
+}
+
+roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofline::PlannedPoint& point,
+                                const roofline::RunInfo& run, const std::string& impl, const Measurement& m,
+                                const MeasuredRoofs& roofs, const roofline::MachineSpec* spec, bool warm_l2) {
+  roofline::PointRow row = roofline::shape_row(model, point);
+  row.run = run;
+  row.impl = impl;
+  row.status = m.status;
+  row.reason = m.reason;
+  row.rel_error = m.rel_error;
+  if (spec) {
+    row.peak_tflops_datasheet = spec->peak_tflops(point.dtype);
+    row.peak_gbps_datasheet = spec->dram_gbps;
+  }
+  row.peak_tflops_measured = roofs.tflops(point.dtype);
+  row.peak_gbps_measured = roofs.gbps;
+  apply_telemetry(m.telemetry, row);
+  if (m.samples_s.empty()) return row;  // skipped or failed before timing: no times, no results
+
+  const SampleStats s = summarize(m.samples_s);
+  row.time_us_median = s.median * 1e6;
+  row.time_us_min = s.min * 1e6;
+  row.time_cv = s.cv;
+  row.repetitions = s.count;
+  const double flops = static_cast<double>(point.cost.flops);
+  const double bytes = static_cast<double>(point.cost.bytes_min);
+  row.achieved_tflops = flops / s.median / 1e12;
+  row.achieved_gbps = bytes / s.median / 1e9;
+
+  // Judge against the measured roof when this run has one, else the datasheet's.
+  roofline::Roof roof;
+  if (row.peak_tflops_measured && row.peak_gbps_measured) {
+    roof = {*row.peak_tflops_measured * 1e12, *row.peak_gbps_measured * 1e9};
+    row.roof_source = "measured";
+  } else if (spec) {
+    roof = spec->roof(point.dtype);
+    row.roof_source = "datasheet";
+  }
+  if (!roof.valid()) return row;
+  const double intensity = point.cost.intensity();
+  row.attainable_tflops = roofline::attainable(roof, intensity) / 1e12;
+  row.roof_fraction = *row.achieved_tflops / *row.attainable_tflops;
+  row.bound = roofline::bound_name(roofline::bound_at(roof, intensity));
+  // Physical sanity: above a measured roof means the measurement is wrong (a warm cache, a skipped kernel).
+  const bool judged_by_dram = row.bound == std::string("memory");
+  if (row.roof_source == "measured" && row.status == roofline::kStatusOk && *row.roof_fraction > kAboveRoofTolerance &&
+      !(warm_l2 && judged_by_dram)) {
+    row.status = roofline::kStatusError;
+    row.reason = "above the measured " + std::string(judged_by_dram ? "bandwidth" : "compute") + " roof (" +
+                 percent(*row.roof_fraction) +
+                 " of it): the measurement cannot be right; check the L2 mode and that the kernel did its work";
+  }
+  return row;
+}
+
+roofline::PointRow ceiling_row(const roofline::RunInfo& run, const std::string& name, roofline::Dtype dtype,
+                               double flops, double bytes, const Measurement& m, const roofline::MachineSpec* spec) {
+  roofline::PointRow row;
+  row.run = run;
+  row.series = roofline::kCeilingSeries;
+  row.op = name;
+  row.impl = name.rfind("cublas", 0) == 0 ? "cublas" : "hand";
+  row.dtype = roofline::dtype_name(dtype);
+  row.status = m.status;
+  row.reason = m.reason;
+  if (spec) {
+    row.peak_tflops_datasheet = spec->peak_tflops(dtype);
+    row.peak_gbps_datasheet = spec->dram_gbps;
+  }
+  if (flops > 0) row.flops = static_cast<std::int64_t>(flops);
+  if (bytes > 0) row.bytes_min = static_cast<std::int64_t>(bytes);
+  apply_telemetry(m.telemetry, row);
+  if (m.samples_s.empty()) return row;
+  const SampleStats s = summarize(m.samples_s);
+  row.time_us_median = s.median * 1e6;
+  row.time_us_min = s.min * 1e6;
+  row.time_cv = s.cv;
+  row.repetitions = s.count;
+  if (flops > 0) row.achieved_tflops = flops / s.median / 1e12;
+  if (bytes > 0) row.achieved_gbps = bytes / s.median / 1e9;
+  if (flops > 0 && bytes > 0) row.intensity = flops / bytes;
+  // The fraction of the datasheet roof this ceiling reached, and, for the tensor peak, of the datasheet rate at the
+  // clock the GPU actually ran (the datasheet assumes its boost clock).
+  if (spec && flops > 0 && bytes == 0) {
+    row.roof_fraction = *row.achieved_tflops / spec->peak_tflops(dtype);
+    row.roof_source = "datasheet";
+    if (row.sm_clock_mhz && spec->tensor_flop_per_clk_per_sm > 0) {
+      const double at_clock = spec->sm_count * spec->tensor_flop_per_clk_per_sm * *row.sm_clock_mhz * 1e6 / 1e12;
+      if (row.reason.empty()) {
+        row.reason = "datasheet rate at the measured " + std::to_string(std::lround(*row.sm_clock_mhz)) +
+                     " MHz: " + std::to_string(std::lround(at_clock)) + " TFLOP/s; reached " +
+                     percent(*row.achieved_tflops / at_clock);
+      }
+    }
+  } else if (spec && bytes > 0 && flops == 0) {
+    row.roof_fraction = *row.achieved_gbps / spec->dram_gbps;
+    row.roof_source = "datasheet";
+  }
+  return row;
+}
+
+bool fits_in_memory(std::int64_t buffer_bytes, std::int64_t output_bytes, std::int64_t free_bytes) {
+  constexpr std::int64_t kHeadroom = std::int64_t{512} << 20;  // cuBLAS workspace, the CUDA context's growth
+  return buffer_bytes + output_bytes + kHeadroom <= free_bytes;
+}
+
+}  // namespace bench

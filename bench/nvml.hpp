@@ -1,0 +1,57 @@
+// NVML, loaded at run time with dlopen: the build needs no NVML header or library, and a machine without NVML
+// still measures (telemetry columns stay empty). Only the handful of calls bench_llama uses are bound.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+// One reading of a device's clocks and health.
+struct Telemetry {
+  std::optional<double> sm_clock_mhz;
+  std::optional<double> mem_clock_mhz;
+  std::optional<double> temperature_c;
+  std::optional<double> power_w;
+  std::optional<std::uint64_t> throttle_reasons;  // NVML clocks-event reason bit mask
+};
+
+// Names of the set bits of an NVML throttle (clocks event) reason mask, e.g. {"sw_power_cap"}.
+std::vector<std::string> throttle_reason_names(std::uint64_t mask);
+// Throttled: any reason other than idle (the GPU waiting for work) and the application clock setting.
+bool is_throttled(std::uint64_t mask);
+
+// "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  ..." -> "580.159.04"; "" if not found.
+std::string parse_proc_driver_version(const std::string& text);
+
+class Nvml {
+ public:
+  // Loads libnvidia-ml.so.1 and initialises NVML; on failure available() is false and why() says why.
+  Nvml();
+  ~Nvml();
+  Nvml(const Nvml&) = delete;
+  Nvml& operator=(const Nvml&) = delete;
+
+  bool available() const { return lib_ != nullptr; }
+  const std::string& why() const { return why_; }
+
+  std::string driver_version() const;
+  // The device with this PCI bus id ("0000:3B:00.0", as cudaDeviceGetPCIBusId writes it); nullptr if none.
+  void* device_by_pci_bus_id(const std::string& bus_id) const;
+  Telemetry read(void* device) const;
+  std::optional<double> max_sm_clock_mhz(void* device) const;
+  std::optional<double> max_mem_clock_mhz(void* device) const;
+  std::optional<double> power_limit_w(void* device) const;
+  std::optional<bool> ecc_enabled(void* device) const;
+
+ private:
+  struct Api;
+  void* lib_ = nullptr;
+  std::unique_ptr<Api> api_;
+  std::string why_;
+};
+
+}  // namespace bench

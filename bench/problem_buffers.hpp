@@ -1,0 +1,31 @@
+// Device buffers for one GemmProblem: A and B filled with scaled N(0,1) values (never zeros), C poisoned with NaN,
+// and, for batched problems, the per-(batch, head) pointer arrays cuBLAS's batched GEMM takes.
+#pragma once
+
+#include <cstdint>
+
+#include "bench/cuda_raii.hpp"
+#include "kernels/gemm_args.cuh"
+#include "roofline/problem.hpp"
+
+namespace bench {
+
+kernels::Element element_of(roofline::Dtype dtype);
+
+// The problem as kernel arguments, without pointers (for asking a variant's supports() before allocating).
+kernels::GemmArgs gemm_args(const roofline::GemmProblem& problem);
+
+struct ProblemBuffers {
+  // Allocates (throws CudaError, out_of_memory() on failure) and fills on `stream`. The seed fixes the inputs so a
+  // hand kernel and cuBLAS see the same values.
+  ProblemBuffers(const roofline::GemmProblem& problem, cudaStream_t stream, std::uint64_t seed);
+
+  kernels::GemmArgs args() const;  // the problem with this object's pointers
+  void poison_output(cudaStream_t stream);
+
+  roofline::GemmProblem problem;
+  DeviceBuffer a, b, c;
+  DeviceBuffer a_ptrs, b_ptrs, c_ptrs;  // const void*[batch * heads], for cublasGemmBatchedEx
+};
+
+}  // namespace bench

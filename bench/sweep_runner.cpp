@@ -1,0 +1,435 @@
+#include "bench/sweep_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nvtx3/nvtx3.hpp>
+#include <regex>
+
+#include "bench/cublas_gemm.hpp"
+#include "bench/stats.hpp"
+#include "bench/validate.hpp"
+#include "kernels/roofs.cuh"
+#include "kernels/variants.cuh"
+
+namespace bench {
+namespace {
+
+constexpr int kCeilingRepetitions = 20;
+constexpr std::uint64_t kSeed = 0x5EED;
+const char* const kInterrupted = "interrupted";
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string duration_text(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  return s >= 60 ? std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s"
+                 : std::to_string(s) + "s";
+}
+
+// Google Benchmark's --benchmark_filter semantics: a regex searched in the name; a leading '-' negates it.
+bool matches_filter(const std::string& name) {
+  std::string filter = benchmark::GetBenchmarkFilter();
+  if (filter.empty() || filter == "." || filter == "all") return true;
+  const bool negate = filter.front() == '-';
+  if (negate) filter.erase(0, 1);
+  return std::regex_search(name, std::regex(filter)) != negate;
+}
+
+std::vector<std::string> sample_header() {
+  return {"run_id", "model", "series",  "op",      "phase",      "impl",
+          "dtype",  "batch", "seq_len", "l2_mode", "repetition", "time_us"};
+}
+
+}  // namespace
+
+std::atomic<bool>& stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+struct SweepRunner::Task {
+  enum class Kind { kCeiling, kProblem };
+  Kind kind = Kind::kProblem;
+  std::string name;  // the benchmark's name
+  std::string impl;  // cublas, hand, or a ceiling's kind
+  int repetitions = kCeilingRepetitions;
+  // kProblem
+  std::size_t measurement = 0;
+  std::vector<std::size_t> points;  // the plan's points this measurement stands for
+  const kernels::GemmVariant* variant = nullptr;
+  // kCeiling
+  roofline::Dtype dtype = roofline::Dtype::kF16;
+  double flops = 0, bytes = 0;
+};
+
+class SweepRunner::Reporter : public benchmark::BenchmarkReporter {
+ public:
+  Reporter(SweepRunner& runner, std::ostream& json) : runner_(runner) {
+    json_.SetOutputStream(&json);
+    json_.SetErrorStream(&json);
+  }
+  // The sweep runs in two passes (ceilings, then points) that make one JSON document: the context is written once,
+  // and the document is closed by finish(), not by Google Benchmark's Finalize after each pass.
+  bool ReportContext(const Context& context) override {
+    if (context_written_) return true;
+    context_written_ = true;
+    return json_.ReportContext(context);
+  }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration) continue;
+      const std::string& name = run.run_name.function_name;
+      auto task =
+          std::find_if(runner_.tasks_.begin(), runner_.tasks_.end(), [&](const auto& t) { return t->name == name; });
+      auto result = runner_.results_.find(name);
+      if (task == runner_.tasks_.end() || result == runner_.results_.end()) continue;
+      runner_.write_rows(**task, result->second);
+    }
+    json_.ReportRuns(runs);
+  }
+  void Finalize() override {}
+  void finish() {
+    if (context_written_) json_.Finalize();
+  }
+
+ private:
+  SweepRunner& runner_;
+  benchmark::JSONReporter json_;
+  bool context_written_ = false;
+};
+
+SweepRunner::SweepRunner(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
+                         const DeviceInfo& device, const Nvml& nvml, const roofline::MachineSpec* spec,
+                         const roofline::RunInfo& run, const std::string& folder)
+    : options_(options),
+      model_(model),
+      plan_(plan),
+      device_(device),
+      nvml_(nvml),
+      spec_(spec),
+      run_(run),
+      folder_(folder),
+      rows_(folder + "/roofline.csv", roofline::csv_header()),
+      samples_(folder + "/samples.csv", sample_header()) {
+  stream_ = std::make_unique<CudaStream>();
+  cublas_ = std::make_unique<CublasHandle>(stream_->get());
+  if (options_.l2 == L2Mode::kCold) flusher_ = std::make_unique<L2Flusher>(device_.l2_bytes, device_.sm_count);
+}
+
+SweepRunner::~SweepRunner() = default;
+
+void SweepRunner::register_ceilings() {
+  const std::int64_t l2 = std::max<std::int64_t>(device_.l2_bytes, 1 << 20);
+  // Far larger than L2 (at least 8x, and 1 GiB), and at most a quarter of free memory.
+  const std::int64_t stream_bytes =
+      std::min<std::int64_t>(std::max<std::int64_t>(8 * l2, std::int64_t{1} << 30), device_.free_memory_bytes / 4) /
+      16 * 16;
+  auto add = [&](const std::string& kind, roofline::Dtype dtype, double flops, double bytes) {
+    auto task = std::make_unique<Task>();
+    task->kind = Task::Kind::kCeiling;
+    task->impl = kind;
+    task->name = "ceiling/" + kind;
+    task->dtype = dtype;
+    task->flops = flops;
+    task->bytes = bytes;
+    tasks_.push_back(std::move(task));
+  };
+  add("dram_read", roofline::Dtype::kF16, 0, static_cast<double>(stream_bytes));
+  add("dram_copy", roofline::Dtype::kF16, 0, static_cast<double>(stream_bytes));  // half read, half written
+  for (roofline::Dtype dtype : options_.sweep.dtypes) {
+    const int blocks = device_.sm_count * 4;
+    add(std::string("mma_sync_") + roofline::dtype_name(dtype), dtype, kernels::mma_peak_flops(blocks, 16384), 0);
+    add(std::string("cublas_gemm_8192_") + roofline::dtype_name(dtype), dtype, 2.0 * 8192.0 * 8192.0 * 8192.0, 0);
+  }
+}
+
+void SweepRunner::register_points() {
+  std::vector<std::vector<std::size_t>> points_of(plan_.measurements.size());
+  for (std::size_t i = 0; i < plan_.points.size(); ++i) points_of[plan_.points[i].measurement].push_back(i);
+  const int sm = device_.cc_major * 10 + device_.cc_minor;
+  for (std::size_t mi = 0; mi < plan_.measurements.size(); ++mi) {
+    const roofline::GemmProblem& problem = plan_.measurements[mi];
+    const auto& points = points_of[mi];
+    // The name: every operator and setting the measurement stands for, compactly, so --benchmark_filter finds it.
+    std::vector<std::string> ops, phases, seqs;
+    for (std::size_t pi : points) {
+      const auto& p = plan_.points[pi];
+      for (auto [list, value] : {std::pair{&ops, std::string(roofline::op_info(p.op).name)},
+                                 std::pair{&phases, std::string(roofline::phase_name(p.setting.phase))},
+                                 std::pair{&seqs, std::to_string(p.setting.seq_len)}}) {
+        if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+      }
+    }
+    auto join = [](const std::vector<std::string>& parts) {
+      std::string out;
+      for (const auto& part : parts) out += (out.empty() ? "" : "+") + part;
+      return out;
+    };
+    const auto& first = plan_.points[points.front()];
+    const std::string base = join(ops) + "/" + join(phases) + "/b" + std::to_string(first.setting.batch) + "/s" +
+                             (seqs.size() == 1 ? seqs.front() : std::string("*")) + "/" +
+                             roofline::dtype_name(problem.dtype);
+    const roofline::Cost cost = roofline::cost_of(problem);
+    const double peak = spec_ ? spec_->peak_tflops(problem.dtype) * 1e12 : 100e12;
+    const double bandwidth = spec_ ? spec_->dram_gbps * 1e9 : 1e12;
+    const double estimate = std::max(static_cast<double>(cost.flops) / (0.7 * peak),
+                                     static_cast<double>(cost.bytes_min) / (0.8 * bandwidth));
+    for (const std::string& impl : options_.impls) {
+      const std::string name = base + "/" + impl;
+      if (!matches_filter(name)) continue;
+      const kernels::GemmVariant* variant = nullptr;
+      if (impl == "hand") {
+        const kernels::GemmArgs args = gemm_args(problem);
+        for (const auto& v : kernels::gemm_variants()) {
+          if (v.min_sm <= sm && std::string(v.supports(args, sm)).empty()) {
+            variant = &v;
+            break;
+          }
+        }
+        if (!variant) {
+          write_skipped(points, impl, "no hand-written variant supports this problem on sm_" + std::to_string(sm));
+          continue;
+        }
+      }
+      const std::int64_t needed = roofline::buffer_bytes(problem);
+      const std::int64_t output = roofline::dtype_bytes(problem.dtype) *
+                                  problem.c.buffer_elements(problem.batch, problem.heads) * (impl == "hand" ? 1 : 0);
+      const std::int64_t flush = flusher_ ? flusher_->bytes() : 0;
+      if (!fits_in_memory(needed, output, device_.free_memory_bytes - flush)) {
+        write_skipped(points, impl,
+                      "does not fit: needs " + std::to_string((needed + output) >> 20) + " MiB of device memory, " +
+                          std::to_string((device_.free_memory_bytes - flush) >> 20) + " MiB free");
+        continue;
+      }
+      auto task = std::make_unique<Task>();
+      task->name = name;
+      task->impl = impl;
+      task->measurement = mi;
+      task->points = points;
+      task->variant = variant;
+      task->repetitions = options_.repetitions.value_or(default_repetitions(estimate));
+      tasks_.push_back(std::move(task));
+    }
+  }
+}
+
+void SweepRunner::write_skipped(const std::vector<std::size_t>& points, const std::string& impl,
+                                const std::string& reason) {
+  Measurement m;
+  m.status = roofline::kStatusSkipped;
+  m.reason = reason;
+  for (std::size_t pi : points) {
+    rows_.write_row(roofline::csv_cells(
+        measured_row(model_, plan_.points[pi], run_, impl, m, roofs_, spec_, options_.l2 == L2Mode::kWarm)));
+    ++counts_.skipped;
+  }
+}
+
+Measurement SweepRunner::guarded(benchmark::State& state, const Task& task) {
+  Measurement m;
+  if (stop_requested()) {
+    m.status = kInterrupted;
+    counts_.interrupted = true;
+    state.SkipWithError("interrupted (SIGINT/SIGTERM): not run");
+    return m;
+  }
+  if (counts_.device_failed) {
+    m.status = kInterrupted;
+    state.SkipWithError("not run: an earlier CUDA fault left the device unusable");
+    return m;
+  }
+  try {
+    nvtx3::scoped_range range{task.name.c_str()};
+    m = task.kind == Task::Kind::kCeiling ? measure_ceiling(state, task) : measure_problem(state, task);
+    if (m.status != roofline::kStatusOk) state.SkipWithError(m.reason.c_str());
+  } catch (const CudaError& e) {
+    m = Measurement{};
+    m.status = e.out_of_memory() ? roofline::kStatusSkipped : roofline::kStatusError;
+    m.reason = (e.out_of_memory() ? "out of device memory: " : "") + std::string(e.what());
+    if (e.sticky()) counts_.device_failed = true;
+    state.SkipWithError(m.reason.c_str());
+  }
+  return m;
+}
+
+Measurement SweepRunner::measure_problem(benchmark::State& state, const Task& task) {
+  const roofline::GemmProblem& problem = plan_.measurements[task.measurement];
+  cudaStream_t stream = stream_->get();
+  ProblemBuffers buffers(problem, stream, kSeed + task.measurement);
+  const std::int64_t c_elements = buffers.c.bytes() / 2;
+  Measurement m;
+  Launch launch;
+  if (task.impl == "cublas") {
+    launch = [&](cudaStream_t) { cublas_gemm(cublas_->get(), buffers); };
+    // cuBLAS is the reference; still, every output element must be written (the poison must be gone).
+    launch(stream);
+    if (std::isnan(relative_error(buffers.c.get(), buffers.c.get(), c_elements, element_of(problem.dtype), stream))) {
+      m.status = roofline::kStatusInvalid;
+      m.reason = "cuBLAS left output elements unwritten (NaN poison remained)";
+      return m;
+    }
+  } else {
+    const kernels::GemmArgs args = buffers.args();
+    launch = [&task, args](cudaStream_t s) { BENCH_LLAMA_CUDA_CHECK(task.variant->launch(args, s)); };
+    // Validate before timing: cuBLAS's output becomes the reference, the output is poisoned, the kernel runs.
+    cublas_gemm(cublas_->get(), buffers);
+    DeviceBuffer reference(buffers.c.bytes());
+    BENCH_LLAMA_CUDA_CHECK(
+        cudaMemcpyAsync(reference.get(), buffers.c.get(), buffers.c.bytes(), cudaMemcpyDeviceToDevice, stream));
+    buffers.poison_output(stream);
+    launch(stream);
+    m.rel_error = relative_error(buffers.c.get(), reference.get(), c_elements, element_of(problem.dtype), stream);
+    if (!(*m.rel_error <= tolerance(problem.dtype))) {
+      m.status = roofline::kStatusInvalid;
+      m.reason = std::isnan(*m.rel_error) ? "output elements left unwritten (NaN poison remained)"
+                                          : "relative error " + std::to_string(*m.rel_error) + " above the " +
+                                                roofline::dtype_name(problem.dtype) + " tolerance " +
+                                                std::to_string(tolerance(problem.dtype));
+      return m;
+    }
+  }
+  TimingPlan plan;
+  plan.flusher = flusher_.get();
+  plan.launches_per_sample = options_.l2 == L2Mode::kWarm ? 10 : 1;
+  warm_up(launch, stream, plan);
+  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  m.samples_s = time_in_benchmark(state, launch, stream, plan);
+  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  const roofline::Cost cost = roofline::cost_of(problem);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(static_cast<double>(cost.flops), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["B/s"] =
+      benchmark::Counter(static_cast<double>(cost.bytes_min), benchmark::Counter::kIsIterationInvariantRate);
+  return m;
+}
+
+Measurement SweepRunner::measure_ceiling(benchmark::State& state, const Task& task) {
+  cudaStream_t stream = stream_->get();
+  Measurement m;
+  TimingPlan plan;
+  plan.flusher = nullptr;  // the stream kernels are far larger than L2; the MMA loop never touches memory
+  Launch launch;
+  DeviceBuffer a, b, sink(4096);
+  std::unique_ptr<ProblemBuffers> gemm;
+  const std::int64_t bytes = static_cast<std::int64_t>(task.bytes);
+  if (task.impl == "dram_read") {
+    a = DeviceBuffer(bytes);
+    BENCH_LLAMA_CUDA_CHECK(cudaMemsetAsync(a.get(), 1, static_cast<std::size_t>(bytes), stream));
+    launch = [&](cudaStream_t s) {
+      BENCH_LLAMA_CUDA_CHECK(kernels::dram_read(a.get(), bytes, sink.as<std::uint32_t>(), device_.sm_count, s));
+    };
+  } else if (task.impl == "dram_copy") {
+    a = DeviceBuffer(bytes / 2 / 16 * 16);
+    b = DeviceBuffer(a.bytes());
+    BENCH_LLAMA_CUDA_CHECK(cudaMemsetAsync(a.get(), 1, static_cast<std::size_t>(a.bytes()), stream));
+    launch = [&](cudaStream_t s) {
+      BENCH_LLAMA_CUDA_CHECK(kernels::dram_copy(b.get(), a.get(), a.bytes(), device_.sm_count, s));
+    };
+  } else if (task.impl.rfind("mma_sync_", 0) == 0) {
+    const int blocks = device_.sm_count * 4;
+    sink = DeviceBuffer(blocks * kernels::kMmaPeakWarpsPerBlock * sizeof(float));
+    launch = [&, blocks](cudaStream_t s) {
+      BENCH_LLAMA_CUDA_CHECK(kernels::mma_peak(element_of(task.dtype), blocks, 16384, sink.as<float>(), s));
+    };
+  } else {
+    roofline::GemmProblem p;
+    p.m = p.n = p.k = 8192;
+    p.dtype = task.dtype;
+    p.a = p.b = p.c = roofline::Operand{8192, 8192, 8192, 0, 0, 1, 1};
+    gemm = std::make_unique<ProblemBuffers>(p, stream, kSeed);
+    launch = [&](cudaStream_t) { cublas_gemm(cublas_->get(), *gemm); };
+  }
+  warm_up(launch, stream, plan);
+  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  m.samples_s = time_in_benchmark(state, launch, stream, plan);
+  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  return m;
+}
+
+void SweepRunner::write_rows(const Task& task, const Measurement& m) {
+  if (m.status == kInterrupted) return;  // not run: no row
+  const bool warm = options_.l2 == L2Mode::kWarm;
+  std::vector<roofline::PointRow> rows;
+  if (task.kind == Task::Kind::kCeiling) {
+    rows.push_back(ceiling_row(run_, task.impl, task.dtype, task.flops, task.bytes, m, spec_));
+    const auto& row = rows.back();
+    if (row.status == roofline::kStatusOk) {
+      if (row.achieved_gbps && task.flops == 0) roofs_.gbps = std::max(roofs_.gbps.value_or(0), *row.achieved_gbps);
+      if (row.achieved_tflops) {
+        auto& slot = task.dtype == roofline::Dtype::kF16 ? roofs_.fp16_tflops : roofs_.bf16_tflops;
+        slot = std::max(slot.value_or(0), *row.achieved_tflops);
+      }
+    }
+  } else {
+    for (std::size_t pi : task.points) {
+      rows.push_back(measured_row(model_, plan_.points[pi], run_, task.impl, m, roofs_, spec_, warm));
+    }
+  }
+  for (const auto& row : rows) {
+    rows_.write_row(roofline::csv_cells(row));
+    for (std::size_t i = 0; i < m.samples_s.size(); ++i) {
+      samples_.write_row({run_.run_id, row.model, row.series, row.op, row.phase, row.impl, row.dtype,
+                          roofline::csv_number(row.batch), roofline::csv_number(row.seq_len), run_.l2_mode,
+                          std::to_string(i), roofline::csv_number(m.samples_s[i] * 1e6)});
+    }
+    if (row.status == roofline::kStatusOk) ++counts_.ok;
+    if (row.status == roofline::kStatusInvalid) ++counts_.invalid;
+    if (row.status == roofline::kStatusSkipped) ++counts_.skipped;
+    if (row.status == roofline::kStatusError) ++counts_.error;
+  }
+  ++finished_;
+  const roofline::PointRow& first = rows.front();
+  const double elapsed = now_seconds() - started_;
+  const double left = elapsed / finished_ * (static_cast<double>(tasks_.size()) - finished_);
+  std::string what = first.status;
+  if (first.time_us_median) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%.1f us, %.3g TFLOP/s, %.0f GB/s", *first.time_us_median,
+                  first.achieved_tflops.value_or(0), first.achieved_gbps.value_or(0));
+    what = text;
+    if (first.roof_fraction) what += ", " + std::to_string(std::lround(*first.roof_fraction * 100)) + "% of roof";
+    if (first.status != roofline::kStatusOk) what += " [" + first.status + "]";
+  }
+  if (first.status != roofline::kStatusOk && !first.reason.empty()) what += ": " + first.reason;
+  auto log = first.status == roofline::kStatusOk ? spdlog::level::info : spdlog::level::warn;
+  spdlog::log(log, "[{}/{}] {}: {} | {} elapsed, ~{} left", finished_, tasks_.size(), task.name, what,
+              duration_text(elapsed), duration_text(left));
+}
+
+void SweepRunner::register_task(Task& task) {
+  Task* t = &task;
+  benchmark::RegisterBenchmark(t->name.c_str(),
+                               [this, t](benchmark::State& state) { results_[t->name] = guarded(state, *t); })
+      ->UseManualTime()
+      ->Iterations(t->repetitions)
+      ->Unit(benchmark::kMicrosecond);
+}
+
+SweepCounts SweepRunner::run() {
+  // Pass 1: the measured ceilings, whatever --benchmark_filter says, so that every point is judged against them.
+  register_ceilings();
+  const std::size_t ceilings = tasks_.size();
+  register_points();  // keeps only the tasks the filter selects, so the progress line counts what will run
+  std::ofstream json(folder_ + "/gbench.json");
+  Reporter reporter(*this, json);
+  started_ = now_seconds();
+  spdlog::info("measuring {} benchmarks ({} points) on GPU {} ({}), L2 {}", tasks_.size(), plan_.points.size(),
+               device_.index, device_.name, run_.l2_mode);
+  for (std::size_t i = 0; i < ceilings; ++i) register_task(*tasks_[i]);
+  benchmark::RunSpecifiedBenchmarks(&reporter, "^ceiling/");
+  benchmark::ClearRegisteredBenchmarks();
+  // Pass 2: the points.
+  for (std::size_t i = ceilings; i < tasks_.size(); ++i) register_task(*tasks_[i]);
+  benchmark::RunSpecifiedBenchmarks(&reporter, ".");
+  benchmark::ClearRegisteredBenchmarks();
+  reporter.finish();
+  return counts_;
+}
+
+}  // namespace bench

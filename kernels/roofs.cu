@@ -1,0 +1,136 @@
+// Roof kernels. Bottlenecks by design: dram_read and dram_copy are DRAM-bound (16-byte accesses, grid sized to keep
+// every SM's load queue full, buffers far larger than L2); mma_peak is tensor-pipe bound (8 independent
+// accumulator chains per warp, operands never leave registers).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "kernels/roofs.cuh"
+
+namespace kernels {
+namespace {
+
+constexpr int kStreamThreads = 512;
+constexpr int kBlocksPerSm = 4;
+constexpr int kUnroll = 4;  // independent 16-byte loads in flight per thread
+
+unsigned stream_grid(int sm_count) { return static_cast<unsigned>(sm_count * kBlocksPerSm); }
+
+__global__ void __launch_bounds__(kStreamThreads)
+    dram_read_kernel(const int4* __restrict__ data, std::int64_t words, std::uint32_t* sink) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+  std::uint32_t acc = 0;
+  for (; i + (kUnroll - 1) * stride < words; i += kUnroll * stride) {
+    int4 v[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) v[u] = __ldcs(data + i + u * stride);  // streaming: do not keep in L2
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+  }
+  for (; i < words; i += stride) {
+    const int4 v = __ldcs(data + i);
+    acc ^= v.x ^ v.y ^ v.z ^ v.w;
+  }
+  // Data-dependent store: never taken for the harness's inputs in practice, but the compiler cannot know.
+  if (acc == 0x9E3779B9u) sink[0] = acc;
+}
+
+__global__ void __launch_bounds__(kStreamThreads)
+    dram_copy_kernel(int4* __restrict__ dst, const int4* __restrict__ src, std::int64_t words) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+  for (; i + (kUnroll - 1) * stride < words; i += kUnroll * stride) {
+    int4 v[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) v[u] = __ldcs(src + i + u * stride);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) __stcs(dst + i + u * stride, v[u]);
+  }
+  for (; i < words; i += stride) __stcs(dst + i, __ldcs(src + i));
+}
+
+__global__ void __launch_bounds__(kStreamThreads) l2_flush_kernel(int4* data, std::int64_t words) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < words; i += stride) {
+    int4 v = data[i];
+    v.x += 1;  // a real write: the line is dirtied and owned by the flush buffer
+    data[i] = v;
+  }
+}
+
+// One m16n8k16 MMA with fp32 accumulation (PTX ISA: mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}).
+template <bool kBF16>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], const std::uint32_t (&b)[2]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if constexpr (kBF16) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  } else {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+#endif
+}
+
+template <bool kBF16>
+__global__ void __launch_bounds__(kMmaPeakWarpsPerBlock * 32) mma_peak_kernel(int iterations, float* sink) {
+  // Operands from the thread index: not constants the compiler could fold, and never zero.
+  const std::uint32_t seed = 0x3C003C00u ^ (threadIdx.x * 0x00010001u);
+  std::uint32_t a[4] = {seed, seed ^ 0x0100u, seed ^ 0x01000000u, seed ^ 0x01000100u};
+  std::uint32_t b[2] = {seed ^ 0x0200u, seed ^ 0x02000000u};
+  float acc[kMmaPeakChains][4] = {};
+  for (int it = 0; it < iterations; ++it) {
+#pragma unroll
+    for (int c = 0; c < kMmaPeakChains; ++c) mma_16816<kBF16>(acc[c], a, b);
+  }
+  float total = 0;
+#pragma unroll
+  for (int c = 0; c < kMmaPeakChains; ++c) total += acc[c][0] + acc[c][1] + acc[c][2] + acc[c][3];
+  if ((threadIdx.x & 31) == 0) sink[blockIdx.x * kMmaPeakWarpsPerBlock + threadIdx.x / 32] = total;
+}
+
+}  // namespace
+
+cudaError_t dram_read(const void* data, std::int64_t bytes, std::uint32_t* sink, int sm_count, cudaStream_t stream) {
+  if (bytes % 16 != 0 || bytes <= 0) return cudaErrorInvalidValue;
+  dram_read_kernel<<<stream_grid(sm_count), kStreamThreads, 0, stream>>>(static_cast<const int4*>(data), bytes / 16,
+                                                                         sink);
+  return cudaGetLastError();
+}
+
+cudaError_t dram_copy(void* dst, const void* src, std::int64_t bytes, int sm_count, cudaStream_t stream) {
+  if (bytes % 16 != 0 || bytes <= 0) return cudaErrorInvalidValue;
+  dram_copy_kernel<<<stream_grid(sm_count), kStreamThreads, 0, stream>>>(static_cast<int4*>(dst),
+                                                                         static_cast<const int4*>(src), bytes / 16);
+  return cudaGetLastError();
+}
+
+cudaError_t l2_flush(void* data, std::int64_t bytes, int sm_count, cudaStream_t stream) {
+  if (bytes % 16 != 0 || bytes <= 0) return cudaErrorInvalidValue;
+  l2_flush_kernel<<<stream_grid(sm_count), kStreamThreads, 0, stream>>>(static_cast<int4*>(data), bytes / 16);
+  return cudaGetLastError();
+}
+
+cudaError_t mma_peak(Element element, int blocks, int iterations, float* sink, cudaStream_t stream) {
+  if (blocks <= 0 || iterations <= 0) return cudaErrorInvalidValue;
+  const dim3 block(kMmaPeakWarpsPerBlock * 32);
+  switch (element) {
+    case Element::kF16:
+      mma_peak_kernel<false><<<blocks, block, 0, stream>>>(iterations, sink);
+      break;
+    case Element::kBF16:
+      mma_peak_kernel<true><<<blocks, block, 0, stream>>>(iterations, sink);
+      break;
+    default:
+      return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace kernels

@@ -1,0 +1,155 @@
+// The reporter's logic on the CPU: statistics, rows from measurements, physical sanity, skip decisions, and the
+// parsing of driver metadata.
+#include "bench/measurement.hpp"
+
+#include <gtest/gtest.h>
+
+#include "bench/nvml.hpp"
+#include "bench/stats.hpp"
+
+namespace bench {
+namespace {
+
+using roofline::Dtype;
+using roofline::Op;
+using roofline::Phase;
+
+roofline::PlannedPoint point(Op op, Phase phase, std::int64_t b, std::int64_t s) {
+  static const roofline::ModelConfig model = roofline::resolve_model("llama-33b");
+  roofline::PlannedPoint p{op, {phase, b, s}, Dtype::kF16, {}, {}, 0};
+  p.problem = roofline::make_problem(model, op, p.setting, Dtype::kF16);
+  p.cost = roofline::cost_of(p.problem);
+  return p;
+}
+
+// A measurement whose median time makes the point reach `tflops`.
+Measurement timed_at(const roofline::PlannedPoint& p, double tflops) {
+  Measurement m;
+  const double seconds = static_cast<double>(p.cost.flops) / (tflops * 1e12);
+  m.samples_s = {seconds * 1.01, seconds, seconds * 0.99};
+  return m;
+}
+
+const roofline::ModelConfig& model() {
+  static const roofline::ModelConfig m = roofline::resolve_model("llama-33b");
+  return m;
+}
+
+TEST(Stats, MedianMinCv) {
+  const SampleStats s = summarize({3, 1, 2, 4});
+  EXPECT_DOUBLE_EQ(s.median, 2.5);
+  EXPECT_DOUBLE_EQ(s.min, 1);
+  EXPECT_DOUBLE_EQ(s.max, 4);
+  EXPECT_NEAR(s.cv, 1.2909944487 / 2.5, 1e-9);
+  EXPECT_DOUBLE_EQ(summarize({5}).cv, 0);
+  EXPECT_THROW(summarize({}), std::invalid_argument);
+}
+
+TEST(MeasuredRow, ComputesRatesAgainstTheMeasuredRoof) {
+  const auto p = point(Op::kQProj, Phase::kInit, 16, 1024);  // compute-bound
+  MeasuredRoofs roofs{700.0, 700.0, 3000.0};
+  const auto row =
+      measured_row(model(), p, {}, "cublas", timed_at(p, 560), roofs, roofline::find_machine_spec("h100-sxm"), false);
+  EXPECT_EQ(row.status, "ok");
+  EXPECT_NEAR(*row.achieved_tflops, 560, 1e-9);
+  EXPECT_NEAR(*row.roof_fraction, 0.8, 1e-9);
+  EXPECT_EQ(row.roof_source, "measured");
+  EXPECT_EQ(row.bound, "compute");
+  EXPECT_EQ(*row.repetitions, 3);
+  EXPECT_DOUBLE_EQ(*row.peak_tflops_datasheet, 989.4);
+  EXPECT_NEAR(*row.achieved_gbps, static_cast<double>(p.cost.bytes_min) / (*row.time_us_median * 1e-6) / 1e9, 1e-6);
+}
+
+TEST(MeasuredRow, AboveTheMeasuredRoofIsAnErrorNotAResult) {
+  const auto p = point(Op::kGateProj, Phase::kAr, 1, 128);  // memory-bound, intensity ~1
+  MeasuredRoofs roofs{700.0, 700.0, 3000.0};
+  const double at_roof = p.cost.intensity() * 3000 / 1000;  // TFLOP/s on the bandwidth diagonal
+  const auto over = measured_row(model(), p, {}, "hand", timed_at(p, at_roof * 1.2), roofs, nullptr, false);
+  EXPECT_EQ(over.status, "error");
+  EXPECT_NE(over.reason.find("above the measured bandwidth roof"), std::string::npos) << over.reason;
+  const auto within_noise = measured_row(model(), p, {}, "hand", timed_at(p, at_roof * 1.03), roofs, nullptr, false);
+  EXPECT_EQ(within_noise.status, "ok");
+  // With a warm L2 a memory-bound point can beat DRAM: not an error, the CSV's l2_mode says why.
+  const auto warm = measured_row(model(), p, {}, "hand", timed_at(p, at_roof * 1.2), roofs, nullptr, true);
+  EXPECT_EQ(warm.status, "ok");
+}
+
+TEST(MeasuredRow, FallsBackToTheDatasheetAndLeavesMissingThingsEmpty) {
+  const auto p = point(Op::kQk, Phase::kAr, 4, 4096);
+  const auto row = measured_row(model(), p, {}, "cublas", timed_at(p, 1), MeasuredRoofs{},
+                                roofline::find_machine_spec("a40"), false);
+  EXPECT_EQ(row.roof_source, "datasheet");
+  EXPECT_FALSE(row.peak_gbps_measured.has_value());
+  EXPECT_FALSE(row.dram_bytes_measured.has_value());
+  EXPECT_FALSE(row.sm_clock_mhz.has_value());
+  const auto none = measured_row(model(), p, {}, "cublas", timed_at(p, 1), MeasuredRoofs{}, nullptr, false);
+  EXPECT_FALSE(none.roof_fraction.has_value());
+  EXPECT_TRUE(none.roof_source.empty());
+}
+
+TEST(MeasuredRow, SkippedRowsKeepShapeCostAndReasonOnly) {
+  const auto p = point(Op::kQk, Phase::kInit, 64, 8192);
+  Measurement m;
+  m.status = "skipped";
+  m.reason = "does not fit";
+  const auto row = measured_row(model(), p, {}, "cublas", m, MeasuredRoofs{}, nullptr, false);
+  EXPECT_EQ(row.status, "skipped");
+  EXPECT_EQ(row.reason, "does not fit");
+  EXPECT_TRUE(row.flops.has_value());
+  EXPECT_TRUE(row.buffer_bytes.has_value());
+  EXPECT_FALSE(row.time_us_median.has_value());
+  EXPECT_FALSE(row.achieved_tflops.has_value());
+}
+
+TEST(MeasuredRow, TelemetryGivesClockAndThrottling) {
+  const auto p = point(Op::kQProj, Phase::kAr, 1, 128);
+  Measurement m = timed_at(p, 1);
+  m.telemetry = {Telemetry{1980.0, 2619.0, 50.0, 400.0, 0x1}, Telemetry{1960.0, 2619.0, 52.0, 500.0, 0x4}};
+  const auto row = measured_row(model(), p, {}, "cublas", m, MeasuredRoofs{}, nullptr, false);
+  EXPECT_DOUBLE_EQ(*row.sm_clock_mhz, 1970);
+  EXPECT_TRUE(*row.throttled);  // sw_power_cap in the second reading
+  m.telemetry = {Telemetry{1980.0, {}, {}, {}, 0x1}};
+  EXPECT_FALSE(*measured_row(model(), p, {}, "cublas", m, MeasuredRoofs{}, nullptr, false).throttled);
+}
+
+TEST(CeilingRow, TensorPeakAtTheClockItRan) {
+  Measurement m;
+  m.samples_s = {1e-3};
+  m.telemetry = {Telemetry{1755.0, {}, {}, {}, 0x0}};
+  const auto* h100 = roofline::find_machine_spec("h100-sxm");
+  const auto row = ceiling_row({}, "mma_sync_fp16", Dtype::kF16, 600e9, 0, m, h100);
+  EXPECT_EQ(row.series, "ceiling");
+  EXPECT_NEAR(*row.achieved_tflops, 600, 1e-9);
+  EXPECT_NEAR(*row.roof_fraction, 600 / 989.4, 1e-9);
+  EXPECT_NE(row.reason.find("1755 MHz"), std::string::npos) << row.reason;  // 132 * 4096 * 1.755 GHz = 949 TFLOP/s
+  EXPECT_NE(row.reason.find("949 TFLOP/s"), std::string::npos) << row.reason;
+  const auto bw = ceiling_row({}, "dram_read", Dtype::kF16, 0, 3e9, m, h100);
+  EXPECT_NEAR(*bw.achieved_gbps, 3000, 1e-9);
+  EXPECT_NEAR(*bw.roof_fraction, 3000.0 / 3350, 1e-9);
+  EXPECT_FALSE(bw.achieved_tflops.has_value());
+}
+
+TEST(Memory, FitsLeavesHeadroom) {
+  const std::int64_t gib = std::int64_t{1} << 30;
+  EXPECT_TRUE(fits_in_memory(10 * gib, 1 * gib, 80 * gib));
+  EXPECT_FALSE(fits_in_memory(447LL * gib, 0, 80 * gib));
+  EXPECT_FALSE(fits_in_memory(80 * gib, 0, 80 * gib));  // no room for the workspace
+}
+
+TEST(Nvml, ParsesProcDriverVersionAndThrottleReasons) {
+  EXPECT_EQ(parse_proc_driver_version("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Thu Oct  2 2025\n"
+                                      "GCC version:  gcc version 12.2.0"),
+            "580.159.04");
+  EXPECT_EQ(parse_proc_driver_version("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release"),
+            "550.54.15");
+  EXPECT_EQ(parse_proc_driver_version("garbage"), "");
+  EXPECT_FALSE(is_throttled(0x0));
+  EXPECT_FALSE(is_throttled(0x1));  // idle
+  EXPECT_TRUE(is_throttled(0x4));   // power cap
+  EXPECT_TRUE(is_throttled(0x40));  // hardware thermal
+  EXPECT_EQ(throttle_reason_names(0x44), (std::vector<std::string>{"sw_power_cap", "hw_thermal_slowdown"}));
+  EXPECT_EQ(throttle_reason_names(0x10000), (std::vector<std::string>{"other"}));
+}
+
+}  // namespace
+}  // namespace bench
