@@ -16,9 +16,13 @@ git ls-files -- '*.cpp' '*.hpp' '*.cu' '*.cuh' | xargs clang-format --dry-run --
 .venv/bin/ruff check scripts tests
 .venv/bin/ruff format --check scripts tests
 
-echo "== C++ tests (ctest: unit, and gpu tests that skip without a GPU)"
-ctest --preset ci
+echo "== C++ unit tests"
+ctest --preset ci -L unit
 
-echo "== end-to-end and script tests (pytest)"
-BENCH_LLAMA="$PWD/build/ci/bench/bench_llama" BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" \
+echo "== C++ GPU tests (each skips, with its reason, where there is no GPU)"
+ctest --preset ci -L gpu
+build/ci/tests/bench/bench_gpu_tests --gtest_brief=1 2>&1 | grep -m1 "GPU test not run" || true
+
+echo "== end-to-end, script and SASS tests (pytest)"
+BENCH_LLAMA="$PWD/build/ci/bench/bench_llama" BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" BENCH_LLAMA_BUILD="$PWD/build/ci" \
   .venv/bin/python -m pytest -q tests
