@@ -116,7 +116,11 @@ Options parse_cli(const std::vector<std::string>& args) {
       if (v == "all") {
         o.all_gpus = true;
       } else {
-        o.gpu = static_cast<int>(parse_int("--gpu", v, 0, 1023));
+        try {
+          o.gpu = static_cast<int>(parse_int("--gpu", v, 0, 1023));
+        } catch (const UsageError& e) {
+          throw UsageError(std::string(e.what()) + ", or all");
+        }
       }
     } else if (arg == "--model") {
       o.model = value();

@@ -47,6 +47,15 @@ nlohmann::json run_info_json(const roofline::RunInfo& run) {
   return j;
 }
 
+nlohmann::json model_json(const roofline::ModelConfig& model) {
+  return {{"name", model.name},
+          {"hidden_size", model.hidden},
+          {"num_attention_heads", model.heads},
+          {"num_key_value_heads", model.kv_heads},
+          {"head_dim", model.head_dim},
+          {"intermediate_size", model.intermediate}};
+}
+
 void write_env_json(const std::string& folder, const nlohmann::json& record) {
   const std::string path = folder + "/env.json";
   std::ofstream out(path);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "roofline/model_config.hpp"
 #include "roofline/schema.hpp"
 
 namespace bench {
@@ -16,6 +17,9 @@ std::string run_date(const roofline::RunInfo& run);
 
 // The run columns as JSON, the start of env.json; callers add what else they know (device, sweep).
 nlohmann::json run_info_json(const roofline::RunInfo& run);
+
+// The model's shape, as env.json records it.
+nlohmann::json model_json(const roofline::ModelConfig& model);
 
 // Writes `record` to <folder>/env.json (pretty-printed). Throws std::runtime_error naming the file.
 void write_env_json(const std::string& folder, const nlohmann::json& record);

@@ -36,12 +36,7 @@ void initialize_google_benchmark(const Options& options, const char* argv0) {
 
 nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, const roofline::Plan& plan) {
   nlohmann::json j;
-  j["model"] = {{"name", model.name},
-                {"hidden_size", model.hidden},
-                {"num_attention_heads", model.heads},
-                {"num_key_value_heads", model.kv_heads},
-                {"head_dim", model.head_dim},
-                {"intermediate_size", model.intermediate}};
+  j["model"] = model_json(model);
   std::vector<std::string> phases, ops, dtypes;
   for (auto p : o.sweep.phases) phases.emplace_back(roofline::phase_name(p));
   for (auto op : o.sweep.ops) ops.emplace_back(roofline::op_info(op).name);
@@ -67,11 +62,9 @@ int measure_each_gpu(const std::vector<int>& devices, const char* argv0, const s
     std::vector<std::string> child = {argv0};
     for (std::size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--gpu") {
-        ++i;  // drop "--gpu all"
-      } else if (args[i].rfind("--gpu=", 0) != 0 && args[i].rfind("--out", 0) != 0) {
+        ++i;  // drop "--gpu all"; each child gets its own --gpu N
+      } else if (args[i].rfind("--gpu=", 0) != 0) {
         child.push_back(args[i]);
-      } else if (args[i] == "--out") {
-        ++i;
       }
     }
     child.push_back("--gpu");
@@ -151,7 +144,9 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
 
   env["wall_seconds"] = wall;
   env["rows"] = {{"ok", counts.ok}, {"invalid", counts.invalid}, {"skipped", counts.skipped}, {"error", counts.error}};
-  env["device"]["telemetry_at_end"] = {{"sm_clock_mhz", nvml.read(device.nvml_device).sm_clock_mhz.value_or(0)}};
+  const Telemetry at_end = nvml.read(device.nvml_device);
+  env["device"]["sm_clock_mhz_at_end"] = at_end.sm_clock_mhz ? nlohmann::json(*at_end.sm_clock_mhz) : nullptr;
+  env["device"]["temperature_c_at_end"] = at_end.temperature_c ? nlohmann::json(*at_end.temperature_c) : nullptr;
   env["interrupted"] = counts.interrupted;
   env["device_failed"] = counts.device_failed;
   write_env_json(folder, env);

@@ -34,12 +34,7 @@ std::string run_predict(const Options& options, const roofline::ModelConfig& mod
                  {"bf16_tflops", spec.bf16_tflops},
                  {"sm_count", spec.sm_count},
                  {"source", spec.source}};
-  env["model"] = {{"name", model.name},
-                  {"hidden_size", model.hidden},
-                  {"num_attention_heads", model.heads},
-                  {"num_key_value_heads", model.kv_heads},
-                  {"head_dim", model.head_dim},
-                  {"intermediate_size", model.intermediate}};
+  env["model"] = model_json(model);
   env["points"] = plan.points.size();
   write_env_json(folder, env);
 

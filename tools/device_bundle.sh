@@ -4,10 +4,7 @@
 # they need that such a machine lacks, into .carry/ (git-ignored). Carry .carry/ there and run tools/device_run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/cuda/bin"
-tools/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release
+tools/build.sh release
 rm -rf .carry && mkdir -p .carry/bin .carry/lib
 cp build/release/bench/bench_llama build/release/tests/bench/bench_gpu_tests build/release/tests/bench/bench_unit_tests \
    build/release/tests/roofline/roofline_tests .carry/bin/

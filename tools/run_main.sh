@@ -4,10 +4,7 @@
 # Extra arguments go to bench_llama, e.g.  tools/run_main.sh --quick
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/cuda/bin"
-tools/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release
+tools/build.sh release
 export BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python"
 
 status=0

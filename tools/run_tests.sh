@@ -4,12 +4,8 @@
 # script tests. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/cuda/bin"
-tools/setup.sh
-
 echo "== build (preset ci: every architecture, -Werror)"
-cmake --preset ci >/dev/null
-cmake --build --preset ci
+tools/build.sh ci
 
 echo "== format (clang-format, ruff)"
 git ls-files -- '*.cpp' '*.hpp' '*.cu' '*.cuh' | xargs clang-format --dry-run --Werror

@@ -90,7 +90,7 @@ TEST(Cli, BadUsageNamesTheFix) {
   expect_usage_error({"--impl", "triton"}, "use hand, cublas");
   expect_usage_error({"--dtype", "fp8"}, "use fp16, bf16");
   expect_usage_error({"--l2", "hot"}, "use cold");
-  expect_usage_error({"--gpu", "x"}, "--gpu");
+  expect_usage_error({"--gpu", "x"}, "or all");
   expect_usage_error({"--gpu", "-1"}, "--gpu");
   expect_usage_error({"--spec", "a41"}, "a40");
   expect_usage_error({"--log-level", "loud"}, "use trace");
