@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "kernels/variants.cuh"
 #include "roofline/machine_spec.hpp"
 #include "roofline/model_config.hpp"
 
@@ -75,7 +76,11 @@ const std::set<std::string> kLogLevels = {"trace", "debug", "info", "warn", "err
 
 const char* l2_mode_name(L2Mode mode) { return mode == L2Mode::kCold ? "cold" : "warm"; }
 
-std::vector<std::string> known_impls() { return {"hand", "cublas"}; }
+std::vector<std::string> known_impls() {
+  std::vector<std::string> names = {"hand", "cublas"};
+  for (const auto& variant : kernels::gemm_variants()) names.emplace_back(variant.name);
+  return names;
+}
 
 Options parse_cli(const std::vector<std::string>& args) {
   Options o;
@@ -134,7 +139,9 @@ Options parse_cli(const std::vector<std::string>& args) {
       const auto known = known_impls();
       for (const auto& impl : o.impls) {
         if (std::find(known.begin(), known.end(), impl) == known.end()) {
-          throw UsageError("--impl: unknown \"" + impl + "\"; use hand, cublas");
+          std::string valid;
+          for (const auto& name : known) valid += (valid.empty() ? "" : ", ") + name;
+          throw UsageError("--impl: unknown \"" + impl + "\"; use " + valid);
         }
       }
     } else if (arg == "--batch") {
@@ -214,7 +221,9 @@ What to measure:
                      (hidden_size, num_attention_heads, intermediate_size; num_key_value_heads, head_dim optional).
   --phase LIST       init (prefill), ar (decode); default both.
   --ops LIST         q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj,qk,pv (default all).
-  --impl LIST        hand (the project's kernels), cublas; default both.
+  --impl LIST        hand (the project's kernel picked per shape), cublas, or a kernel variant by name
+                     (gemm_mma_128x128, gemm_mma_64x64, gemv_mma_splitk, gemv_mma_wide, pv_decode_split);
+                     default hand,cublas.
   --batch LIST       batch sizes b; default 1,2,4,8,16,32,64.
   --seq LIST         sequence lengths s (prefill length, or decode context); default 128,256,...,8192.
   --dtype LIST       fp16 (default), bf16; accumulation is always fp32.

@@ -46,7 +46,7 @@ Options parse_cli(const std::vector<std::string>& args);
 // The text of --help: bench_llama's flags, then Google Benchmark's.
 std::string help_text();
 
-// Implementations --impl accepts (hand, cublas; variant names join when kernels register them).
+// Implementations --impl accepts: hand, cublas, and every variant of the kernels' table by name.
 std::vector<std::string> known_impls();
 
 }  // namespace bench

@@ -152,7 +152,6 @@ void SweepRunner::register_ceilings() {
 void SweepRunner::register_points() {
   std::vector<std::vector<std::size_t>> points_of(plan_.measurements.size());
   for (std::size_t i = 0; i < plan_.points.size(); ++i) points_of[plan_.points[i].measurement].push_back(i);
-  const int sm = device_.cc_major * 10 + device_.cc_minor;
   for (std::size_t mi = 0; mi < plan_.measurements.size(); ++mi) {
     const roofline::GemmProblem& problem = plan_.measurements[mi];
     const auto& points = points_of[mi];
@@ -184,16 +183,11 @@ void SweepRunner::register_points() {
       const std::string name = base + "/" + impl;
       if (!matches_filter(name)) continue;
       const kernels::GemmVariant* variant = nullptr;
-      if (impl == "hand") {
-        const kernels::GemmArgs args = gemm_args(problem);
-        for (const auto& v : kernels::gemm_variants()) {
-          if (v.min_sm <= sm && std::string(v.supports(args, sm)).empty()) {
-            variant = &v;
-            break;
-          }
-        }
+      if (impl != "cublas") {
+        std::string why;
+        variant = pick_variant(problem, impl, &why);
         if (!variant) {
-          write_skipped(points, impl, "no hand-written variant supports this problem on sm_" + std::to_string(sm));
+          write_skipped(points, impl, why);
           continue;
         }
       }
@@ -217,6 +211,25 @@ void SweepRunner::register_points() {
       tasks_.push_back(std::move(task));
     }
   }
+}
+
+const kernels::GemmVariant* SweepRunner::pick_variant(const roofline::GemmProblem& problem, const std::string& impl,
+                                                      std::string* why) const {
+  kernels::GemmArgs args = gemm_args(problem);
+  args.sm_count = device_.sm_count;
+  const int sm = device_.cc_major * 10 + device_.cc_minor;
+  for (const auto& v : kernels::gemm_variants()) {
+    if (impl != "hand" && impl != v.name) continue;
+    const std::string unsupported = v.min_sm > sm ? "needs sm_" + std::to_string(v.min_sm) : v.supports(args, sm);
+    if (impl != "hand") {  // a variant asked for by name: it runs if it can
+      if (unsupported.empty()) return &v;
+      *why = std::string(v.name) + " does not support this problem: " + unsupported;
+      return nullptr;
+    }
+    if (unsupported.empty() && v.suits(args)) return &v;
+  }
+  *why = "no hand-written variant supports this problem on sm_" + std::to_string(sm);
+  return nullptr;
 }
 
 void SweepRunner::write_skipped(const std::vector<std::size_t>& points, const std::string& impl,
@@ -265,6 +278,7 @@ Measurement SweepRunner::measure_problem(benchmark::State& state, const Task& ta
   const std::int64_t c_elements = buffers.c.bytes() / 2;
   Measurement m;
   Launch launch;
+  DeviceBuffer workspace;  // the variant's scratch space, if it needs any
   if (task.impl == "cublas") {
     launch = [&](cudaStream_t) { cublas_gemm(cublas_->get(), buffers); };
     // cuBLAS is the reference; still, every output element must be written (the poison must be gone).
@@ -275,7 +289,10 @@ Measurement SweepRunner::measure_problem(benchmark::State& state, const Task& ta
       return m;
     }
   } else {
-    const kernels::GemmArgs args = buffers.args();
+    kernels::GemmArgs args = buffers.args();
+    args.sm_count = device_.sm_count;
+    workspace = DeviceBuffer(static_cast<std::int64_t>(task.variant->workspace_bytes(args)));
+    args.workspace = workspace.get();
     launch = [&task, args](cudaStream_t s) { BENCH_LLAMA_CUDA_CHECK(task.variant->launch(args, s)); };
     // Validate before timing: cuBLAS's output becomes the reference, the output is poisoned, the kernel runs.
     cublas_gemm(cublas_->get(), buffers);
@@ -369,6 +386,7 @@ void SweepRunner::write_rows(const Task& task, const Measurement& m) {
   } else {
     for (std::size_t pi : task.points) {
       rows.push_back(measured_row(model_, plan_.points[pi], run_, task.impl, m, roofs_, spec_, warm));
+      if (task.variant) rows.back().variant = task.variant->name;
     }
   }
   for (const auto& row : rows) {

@@ -13,6 +13,7 @@
 #include "bench/device_info.hpp"
 #include "bench/measurement.hpp"
 #include "bench/timer.hpp"
+#include "kernels/gemm_args.cuh"
 #include "roofline/csv.hpp"
 
 namespace bench {
@@ -45,6 +46,10 @@ class SweepRunner {
   void register_points();
   void register_task(Task& task);
   void write_rows(const Task& task, const Measurement& m);
+  // The variant `impl` means for this problem: the preferred one for "hand", the named one otherwise; nullptr (and
+  // *why) when none can run it.
+  const kernels::GemmVariant* pick_variant(const roofline::GemmProblem& problem, const std::string& impl,
+                                           std::string* why) const;
   void write_skipped(const std::vector<std::size_t>& points, const std::string& impl, const std::string& reason);
   Measurement measure_problem(benchmark::State& state, const Task& task);
   Measurement measure_ceiling(benchmark::State& state, const Task& task);

@@ -7,6 +7,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/element.cuh"
@@ -27,6 +28,8 @@ struct GemmArgs {
   bool b_transposed = true;  // true: B is [N x K] (Y = X * W^T); false: B is [K x N]
   Element element = Element::kF16;
   MatrixArg a, b, c;
+  void* workspace = nullptr;  // workspace_bytes(...) bytes, when the variant needs any
+  int sm_count = 0;           // of the device the launch runs on (some variants split work to fill it)
 };
 
 // A hand-written variant: the table of STYLE.md's "variants are data". bench/ registers every entry, the tests
@@ -34,9 +37,15 @@ struct GemmArgs {
 struct GemmVariant {
   const char* name;
   int min_sm;  // lowest compute capability (major * 10 + minor) it runs on
-  // Empty string if the variant can run this problem on this architecture; otherwise why not.
+  // Empty string if the variant computes this problem correctly on this architecture; otherwise why not.
   const char* (*supports)(const GemmArgs& args, int sm);
+  // Runs the problem; `args.workspace` must hold workspace_bytes(args) bytes.
   cudaError_t (*launch)(const GemmArgs& args, cudaStream_t stream);
+  // Whether `hand` should pick this variant for the problem (performance, not correctness): `hand` is the first
+  // variant of the table that supports and suits the problem. A variant named with --impl only has to support it.
+  bool (*suits)(const GemmArgs& args);
+  // Scratch memory the launch needs (the caller allocates it: kernels never allocate).
+  std::size_t (*workspace_bytes)(const GemmArgs& args);
 };
 
 }  // namespace kernels

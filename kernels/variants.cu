@@ -1,9 +1,20 @@
+// The table of hand-written GEMM-shaped variants, in the order `hand` prefers them: the first that supports and
+// suits a problem is picked. Adding a kernel is adding a row.
+#include "kernels/attention_decode.cuh"
+#include "kernels/gemm_mma.cuh"
+#include "kernels/gemv_mma.cuh"
 #include "kernels/variants.cuh"
 
 namespace kernels {
 
 const std::vector<GemmVariant>& gemm_variants() {
-  static const std::vector<GemmVariant> variants = {};
+  static const std::vector<GemmVariant> variants = {
+      gemv_mma_splitk_variant(),   // decode linears
+      gemv_mma_wide_variant(),     // decode qk
+      pv_decode_split_variant(),   // decode pv
+      gemm_mma_128x128_variant(),  // prefill, large
+      gemm_mma_64x64_variant(),    // prefill, everything else
+  };
   return variants;
 }
 

@@ -122,6 +122,8 @@ const std::vector<Column> kColumns = {
     {"roof_source", "", "measured or datasheet: the roof behind attainable_tflops and roof_fraction.",
      field(&PointRow::roof_source)},
     {"spec", "", "Datasheet entry of the roofs (bench_llama --spec list).", run_field(&RunInfo::spec)},
+    {"variant", "", "The hand-written kernel variant that ran (impl hand picks one per shape); empty for cuBLAS.",
+     field(&PointRow::variant)},
 };
 
 }  // namespace

@@ -68,6 +68,7 @@ struct PointRow {
   // extensions of version 1
   std::optional<std::int64_t> buffer_bytes;
   std::string roof_source;  // "measured" or "datasheet": the roof that attainable_tflops and roof_fraction use
+  std::string variant;      // the hand-written kernel that ran (impl "hand" picks one per shape)
 };
 
 struct Column {

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 tools/build.sh release
 rm -rf .carry && mkdir -p .carry/bin .carry/lib
 cp build/release/bench/bench_llama build/release/tests/bench/bench_gpu_tests build/release/tests/bench/bench_unit_tests \
+   build/release/tests/kernels/kernels_gpu_tests \
    build/release/tests/roofline/roofline_tests .carry/bin/
 # The non-system libraries the binaries link: everything ldd resolves outside the CUDA toolkit and the C runtime.
 for bin in .carry/bin/*; do

@@ -17,11 +17,13 @@ bin=.carry/bin
 
 "$bin/roofline_tests" --gtest_brief=1 >"$out/tests.log" 2>&1
 "$bin/bench_unit_tests" --gtest_brief=1 >>"$out/tests.log" 2>&1
-"$bin/bench_gpu_tests" >>"$out/tests.log" 2>&1
-echo "gpu tests exit: $?" >>"$out/tests.log"
-for tool in memcheck racecheck initcheck; do
-  compute-sanitizer --tool "$tool" --error-exitcode 9 "$bin/bench_gpu_tests" >>"$out/sanitizer.log" 2>&1
-  echo "compute-sanitizer $tool exit: $?" >>"$out/sanitizer.log"
+for t in bench_gpu_tests kernels_gpu_tests; do
+  "$bin/$t" >>"$out/tests.log" 2>&1
+  echo "$t exit: $?" >>"$out/tests.log"
+  for tool in memcheck racecheck initcheck; do
+    compute-sanitizer --tool "$tool" --error-exitcode 9 "$bin/$t" >>"$out/sanitizer.log" 2>&1
+    echo "compute-sanitizer $tool $t exit: $?" >>"$out/sanitizer.log"
+  done
 done
 
 start=$(date +%s)

@@ -17,7 +17,7 @@ ctest --preset ci -L unit
 
 echo "== C++ GPU tests (each skips, with its reason, where there is no GPU)"
 ctest --preset ci -L gpu
-build/ci/tests/bench/bench_gpu_tests --gtest_brief=1 2>&1 | grep -m1 "GPU test not run" || true
+build/ci/tests/kernels/kernels_gpu_tests --gtest_brief=1 2>&1 | grep -m1 "GPU test not run" || true
 
 echo "== end-to-end, script and SASS tests (pytest)"
 BENCH_LLAMA="$PWD/build/ci/bench/bench_llama" BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" BENCH_LLAMA_BUILD="$PWD/build/ci" \

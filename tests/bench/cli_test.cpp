@@ -87,7 +87,8 @@ TEST(Cli, BadUsageNamesTheFix) {
   expect_usage_error({"--seq", "--quick"}, "needs a value");
   expect_usage_error({"--phase", "decode"}, "use init, ar");
   expect_usage_error({"--ops", "qkv"}, "q_proj, k_proj");
-  expect_usage_error({"--impl", "triton"}, "use hand, cublas");
+  expect_usage_error({"--impl", "triton"}, "use hand, cublas, gemv_mma_splitk");
+  EXPECT_EQ(parse({"--impl", "gemm_mma_64x64"}).impls, (std::vector<std::string>{"gemm_mma_64x64"}));
   expect_usage_error({"--dtype", "fp8"}, "use fp16, bf16");
   expect_usage_error({"--l2", "hot"}, "use cold");
   expect_usage_error({"--gpu", "x"}, "or all");

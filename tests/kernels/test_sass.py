@@ -22,7 +22,13 @@ MAX_SHARED_BYTES = {"sm_80": 163 * 1024, "sm_86": 99 * 1024, "sm_89": 99 * 1024,
                     "sm_90": 227 * 1024}  # fmt: skip
 MAX_REGISTERS = 255
 # Kernels whose SASS must hold tensor-core instructions, per architecture: (name fragment, opcode prefix).
-TENSOR_CORE_KERNELS = [("mma_peak_kernel", "HMMA.16816.F32")]
+TENSOR_CORE_KERNELS = [
+    ("mma_peak_kernel", "HMMA.16816.F32"),
+    ("gemm_mma_kernel", "HMMA.16816.F32"),
+    ("gemm_mma_kernel", "LDSM"),  # ldmatrix
+    ("gemm_mma_kernel", "LDGSTS"),  # cp.async
+    ("gemv_mma_kernel", "HMMA.16816.F32"),
+]
 
 
 def nvidia_bin():

@@ -1,0 +1,140 @@
+// Every hand-written variant against cuBLAS on the same random inputs, with the output poisoned first, at tiny, odd,
+// tile-multiple and real Llama 33B shapes (and a grouped-query one), in fp16 and bf16. Label gpu: without a GPU each
+// test is skipped with the reason.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+
+#include "bench/cublas_gemm.hpp"
+#include "bench/problem_buffers.hpp"
+#include "bench/validate.hpp"
+#include "kernels/variants.cuh"
+#include "roofline/operators.hpp"
+
+namespace bench {
+namespace {
+
+using roofline::Dtype;
+using roofline::GemmProblem;
+using roofline::Op;
+using roofline::Phase;
+
+GemmProblem linear(std::int64_t m, std::int64_t n, std::int64_t k, Dtype dtype) {
+  GemmProblem p;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.dtype = dtype;
+  p.a = {m, k, k, 0, 0, 1, 1};
+  p.b = {n, k, k, 0, 0, 1, 1};
+  p.c = {m, n, n, 0, 0, 1, 1};
+  return p;
+}
+
+struct Case {
+  std::string name;
+  GemmProblem problem;
+};
+
+std::vector<Case> cases(Dtype dtype) {
+  const auto llama33b = roofline::resolve_model("llama-33b");
+  const auto llama70b = roofline::parse_model_config(
+      R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672})",
+      "llama-2-70b");
+  auto op = [&](const roofline::ModelConfig& m, Op o, Phase ph, std::int64_t b, std::int64_t s) {
+    return roofline::make_problem(m, o, roofline::Setting{ph, b, s}, dtype);
+  };
+  std::vector<Case> out = {
+      {"tiny_1x8x8", linear(1, 8, 8, dtype)},
+      {"tiny_16x16x16", linear(16, 16, 16, dtype)},
+      {"odd_77x200x136", linear(77, 200, 136, dtype)},
+      {"odd_13x72x520", linear(13, 72, 520, dtype)},
+      {"tiles_256x256x256", linear(256, 256, 256, dtype)},
+      {"q_proj_init_b1_s512", op(llama33b, Op::kQProj, Phase::kInit, 1, 512)},
+      {"down_proj_init_b2_s128", op(llama33b, Op::kDownProj, Phase::kInit, 2, 128)},
+      {"gate_proj_ar_b1", op(llama33b, Op::kGateProj, Phase::kAr, 1, 128)},
+      {"down_proj_ar_b16", op(llama33b, Op::kDownProj, Phase::kAr, 16, 128)},
+      {"o_proj_ar_b64", op(llama33b, Op::kOProj, Phase::kAr, 64, 128)},
+      {"qk_init_b2_s256", op(llama33b, Op::kQk, Phase::kInit, 2, 256)},
+      {"pv_init_b2_s256", op(llama33b, Op::kPv, Phase::kInit, 2, 256)},
+      {"qk_ar_b4_s1024", op(llama33b, Op::kQk, Phase::kAr, 4, 1024)},
+      {"pv_ar_b1_s4096", op(llama33b, Op::kPv, Phase::kAr, 1, 4096)},
+      {"pv_ar_b3_s200", op(llama33b, Op::kPv, Phase::kAr, 3, 200)},
+      {"gqa_qk_ar_b2_s512", op(llama70b, Op::kQk, Phase::kAr, 2, 512)},
+      {"gqa_pv_init_b1_s128", op(llama70b, Op::kPv, Phase::kInit, 1, 128)},
+  };
+  return out;
+}
+
+class VariantsGpu : public testing::TestWithParam<Dtype> {
+ protected:
+  void SetUp() override {
+    int count = 0;
+    const cudaError_t status = cudaGetDeviceCount(&count);
+    if (status != cudaSuccess || count == 0) {
+      GTEST_SKIP() << "no CUDA device (" << cudaGetErrorString(status) << "): GPU test not run";
+    }
+    cudaDeviceProp prop{};
+    BENCH_LLAMA_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    sm_ = prop.major * 10 + prop.minor;
+    sm_count_ = prop.multiProcessorCount;
+    stream_.emplace();
+    cublas_.emplace(stream_->get());
+  }
+
+  int sm_ = 0, sm_count_ = 0;
+  std::optional<CudaStream> stream_;
+  std::optional<CublasHandle> cublas_;
+};
+
+TEST_P(VariantsGpu, EveryVariantMatchesCublasOnEveryShapeItSupports) {
+  std::map<std::string, int> ran;
+  for (const Case& c : cases(GetParam())) {
+    ProblemBuffers buffers(c.problem, stream_->get(), 42);
+    cublas_gemm(cublas_->get(), buffers);
+    DeviceBuffer reference(buffers.c.bytes());
+    BENCH_LLAMA_CUDA_CHECK(cudaMemcpy(reference.get(), buffers.c.get(), buffers.c.bytes(), cudaMemcpyDeviceToDevice));
+    for (const auto& variant : kernels::gemm_variants()) {
+      kernels::GemmArgs args = buffers.args();
+      args.sm_count = sm_count_;
+      if (variant.min_sm > sm_ || std::string(variant.supports(args, sm_)) != "") continue;
+      DeviceBuffer workspace(static_cast<std::int64_t>(variant.workspace_bytes(args)));
+      args.workspace = workspace.get();
+      buffers.poison_output(stream_->get());
+      BENCH_LLAMA_CUDA_CHECK(variant.launch(args, stream_->get()));
+      BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream_->get()));
+      const double error =
+          relative_error(buffers.c.get(), reference.get(), buffers.c.bytes() / 2, args.element, stream_->get());
+      EXPECT_LE(error, tolerance(c.problem.dtype)) << variant.name << " on " << c.name << " (NaN: unwritten output)";
+      ++ran[variant.name];
+    }
+  }
+  // Each variant is exercised on several shapes: a supports() that refused everything would pass the loop above.
+  for (const auto& variant : kernels::gemm_variants()) {
+    EXPECT_GE(ran[variant.name], 3) << variant.name << " ran on too few shapes";
+  }
+}
+
+TEST_P(VariantsGpu, HandPicksAVariantForEveryOperatorOfTheSweep) {
+  const auto model = roofline::resolve_model("llama-33b");
+  for (const auto& info : roofline::all_ops()) {
+    for (Phase phase : {Phase::kInit, Phase::kAr}) {
+      for (std::int64_t b : {1, 64}) {
+        kernels::GemmArgs args = gemm_args(roofline::make_problem(model, info.op, {phase, b, 1024}, GetParam()));
+        args.sm_count = sm_count_;
+        bool picked = false;
+        for (const auto& v : kernels::gemm_variants()) {
+          picked = picked || (v.min_sm <= sm_ && std::string(v.supports(args, sm_)).empty() && v.suits(args));
+        }
+        EXPECT_TRUE(picked) << info.name << " " << roofline::phase_name(phase) << " b=" << b;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, VariantsGpu, testing::Values(Dtype::kF16, Dtype::kBF16),
+                         [](const testing::TestParamInfo<Dtype>& param) { return roofline::dtype_name(param.param); });
+
+}  // namespace
+}  // namespace bench
