@@ -220,7 +220,8 @@ const kernels::GemmVariant* SweepRunner::pick_variant(const roofline::GemmProble
   const int sm = device_.cc_major * 10 + device_.cc_minor;
   for (const auto& v : kernels::gemm_variants()) {
     if (impl != "hand" && impl != v.name) continue;
-    const std::string unsupported = v.min_sm > sm ? "needs sm_" + std::to_string(v.min_sm) : v.supports(args, sm);
+    const bool arch_ok = v.min_sm <= sm && (v.max_sm == 0 || sm <= v.max_sm);
+    const std::string unsupported = arch_ok ? v.supports(args, sm) : "not built for sm_" + std::to_string(sm);
     if (impl != "hand") {  // a variant asked for by name: it runs if it can
       if (unsupported.empty()) return &v;
       *why = std::string(v.name) + " does not support this problem: " + unsupported;

@@ -138,6 +138,6 @@ std::size_t workspace_bytes(const GemmArgs& p) {
 
 }  // namespace
 
-GemmVariant pv_decode_split_variant() { return {"pv_decode_split", 80, supports, launch, suits, workspace_bytes}; }
+GemmVariant pv_decode_split_variant() { return {"pv_decode_split", 80, 0, supports, launch, suits, workspace_bytes}; }
 
 }  // namespace kernels

@@ -37,6 +37,7 @@ struct GemmArgs {
 struct GemmVariant {
   const char* name;
   int min_sm;  // lowest compute capability (major * 10 + minor) it runs on
+  int max_sm;  // highest (architecture-specific code such as sm_90a's wgmma); 0: no upper bound
   // Empty string if the variant computes this problem correctly on this architecture; otherwise why not.
   const char* (*supports)(const GemmArgs& args, int sm);
   // Runs the problem; `args.workspace` must hold workspace_bytes(args) bytes.

@@ -225,11 +225,11 @@ std::size_t no_workspace(const GemmArgs&) { return 0; }
 }  // namespace
 
 GemmVariant gemm_mma_128x128_variant() {
-  return {"gemm_mma_128x128", 80, supports<Tile128>, launch<Tile128>, suits_128, no_workspace};
+  return {"gemm_mma_128x128", 80, 0, supports<Tile128>, launch<Tile128>, suits_128, no_workspace};
 }
 
 GemmVariant gemm_mma_64x64_variant() {
-  return {"gemm_mma_64x64", 80, supports<Tile64>, launch<Tile64>, suits_any, no_workspace};
+  return {"gemm_mma_64x64", 80, 0, supports<Tile64>, launch<Tile64>, suits_any, no_workspace};
 }
 
 }  // namespace kernels

@@ -183,11 +183,11 @@ std::size_t no_workspace(const GemmArgs&) { return 0; }
 }  // namespace
 
 GemmVariant gemv_mma_splitk_variant() {
-  return {"gemv_mma_splitk", 80, supports, launch<SplitK>, suits_long_k, no_workspace};
+  return {"gemv_mma_splitk", 80, 0, supports, launch<SplitK>, suits_long_k, no_workspace};
 }
 
 GemmVariant gemv_mma_wide_variant() {
-  return {"gemv_mma_wide", 80, supports, launch<Wide>, suits_short_k, no_workspace};
+  return {"gemv_mma_wide", 80, 0, supports, launch<Wide>, suits_short_k, no_workspace};
 }
 
 }  // namespace kernels

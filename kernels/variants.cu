@@ -2,6 +2,7 @@
 // suits a problem is picked. Adding a kernel is adding a row.
 #include "kernels/attention_decode.cuh"
 #include "kernels/gemm_mma.cuh"
+#include "kernels/gemm_wgmma.cuh"
 #include "kernels/gemv_mma.cuh"
 #include "kernels/variants.cuh"
 
@@ -9,11 +10,12 @@ namespace kernels {
 
 const std::vector<GemmVariant>& gemm_variants() {
   static const std::vector<GemmVariant> variants = {
-      gemv_mma_splitk_variant(),   // decode linears
-      gemv_mma_wide_variant(),     // decode qk
-      pv_decode_split_variant(),   // decode pv
-      gemm_mma_128x128_variant(),  // prefill, large
-      gemm_mma_64x64_variant(),    // prefill, everything else
+      gemv_mma_splitk_variant(),     // decode linears
+      gemv_mma_wide_variant(),       // decode qk
+      pv_decode_split_variant(),     // decode pv
+      gemm_wgmma_128x128_variant(),  // prefill on Hopper (sm_90a)
+      gemm_mma_128x128_variant(),    // prefill, large
+      gemm_mma_64x64_variant(),      // prefill, everything else
   };
   return variants;
 }
