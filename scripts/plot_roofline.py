@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Draw the roofline figure of a bench_llama result CSV, in the style of the Medusa paper's
+"""Draw the roofline figure of bench_llama result CSVs, in the style of the Medusa paper's
 "Roofline Model (Llama 33B, A40)": log-log, operational intensity (FLOP/byte) against performance (FLOP/s), the
 bandwidth diagonal and the compute roof as dashed lines with their values in the legend, the ridge as a vertical
-dashed line, and the six series (qkv mlp, up/gate/down, qk/pv x init, ar) as x markers.
+dashed line, and the six series (qkv mlp, up/gate/down, qk/pv x init, ar) as markers of the figure's colours.
 
-Every number comes from the CSV's columns (read by name): nothing about the GPU or the model is hard-coded.
+Every number comes from the CSVs' columns (read by name): nothing about a GPU or a model is hard-coded.
 
-    python3 scripts/plot_roofline.py results/.../roofline.csv --out roofline.png   # or .svg
+    python3 scripts/plot_roofline.py results/.../roofline.csv --out roofline.png           # one run (.png or .svg)
+    python3 scripts/plot_roofline.py RUN_A RUN_B --by driver_version --out drivers.png     # several runs in one figure
+    python3 scripts/plot_roofline.py RUN --predicted predicted/a40/.../roofline.csv --out vs_predicted.png
+
+Measured runs draw their measured roofs (dotted) beside the datasheet's (dashed); hand-written and cuBLAS points get
+different markers; with several runs, each run gets its own markers and the legend says which is which.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from itertools import cycle
 from pathlib import Path
 
 import matplotlib
@@ -21,9 +27,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from bench_llama_io import RUN_COLUMNS, InputError, csv_path, read_csv  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-SCHEMA_VERSION = 1
 # The reference figure's legend order; colours follow matplotlib's default cycle, as the figure does.
 SERIES_ORDER = [
     ("qkv mlp", "init"),
@@ -35,45 +41,16 @@ SERIES_ORDER = [
 ]
 SERIES_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
 IMPL_MARKERS = {"hand": "x", "roofline": "x", "cublas": "+"}
+RUN_MARKERS = ["x", "+", "1", "2", "3", "4", "^", "v"]
 PLOTTED_STATUSES = ("ok", "predicted")
 REQUIRED = [
-    "schema_version",
-    "series",
-    "phase",
-    "op",
-    "impl",
-    "dtype",
-    "status",
-    "intensity",
-    "achieved_tflops",
-    "peak_tflops_datasheet",
-    "peak_gbps_datasheet",
-    "model",
-    "gpu_name",
-]
+    "schema_version", "series", "phase", "op", "impl", "dtype", "status", "intensity", "achieved_tflops",
+    "peak_tflops_datasheet", "peak_gbps_datasheet", "model", "gpu_name",
+]  # fmt: skip
 
 
-class InputError(Exception):
-    """A CSV this script cannot draw; the message names the fix."""
-
-
-def load(csv_path: Path) -> pd.DataFrame:
-    if not csv_path.is_file():
-        raise InputError(f"{csv_path}: no such file; pass the roofline.csv of a result folder")
-    try:
-        df = pd.read_csv(csv_path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(f"{csv_path}: not a readable CSV ({err})") from err
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if missing:
-        raise InputError(f"{csv_path}: missing columns {', '.join(missing)}; is this a bench_llama roofline.csv?")
-    versions = set(df["schema_version"].dropna().astype(int))
-    if versions - {SCHEMA_VERSION}:
-        raise InputError(
-            f"{csv_path}: schema version {sorted(versions)}, this script reads version {SCHEMA_VERSION}; "
-            "use the scripts of the bench_llama that wrote it"
-        )
-    return df
+def load(csv: Path) -> pd.DataFrame:
+    return read_csv(csv_path(csv), REQUIRED)
 
 
 def si(value: float, _pos=None) -> str:
@@ -93,94 +70,119 @@ def pretty_gpu(name: str) -> str:
     return re.sub(r"^NVIDIA\s+(GeForce\s+)?", "", str(name))
 
 
-def single_value(df: pd.DataFrame, column: str) -> float | None:
-    values = df[column].dropna().unique() if column in df.columns else []
-    if len(values) > 1:
-        raise InputError(f"column {column} has several values {list(values)}; plot one run (or one dtype) at a time")
-    return float(values[0]) if len(values) else None
+def roofs_of(rows: pd.DataFrame, prefix: str) -> list[tuple[float, float]]:
+    """Distinct (TFLOP/s, GB/s) pairs of the datasheet or measured roofs."""
+    flops, bw = f"peak_tflops_{prefix}", f"peak_gbps_{prefix}"
+    if flops not in rows.columns or bw not in rows.columns:
+        return []
+    pairs = rows[[flops, bw]].dropna().drop_duplicates()
+    return [(float(f), float(b)) for f, b in pairs.itertuples(index=False)]
 
 
-def build_figure(df: pd.DataFrame, dtype: str | None = None, title: str | None = None):
-    """The figure for one run and one dtype. Returns (figure, axes)."""
-    points = df[(df["series"] != "ceiling") & df["status"].isin(PLOTTED_STATUSES)]
-    if points.empty:
+def label_runs(frames: list[pd.DataFrame], by: str | None) -> list[str]:
+    """A label per run: the values of --by, or of the first run column that tells them apart."""
+    if len(frames) == 1:
+        return [""]
+    columns = [by] if by else [c for c in RUN_COLUMNS if c != "host"] + ["run_id"]
+    for column in columns:
+        if all(column in f.columns for f in frames):
+            labels = [", ".join(sorted(f[column].dropna().astype(str).unique())) for f in frames]
+            if len(set(labels)) == len(labels) or by:
+                return [pretty_gpu(label) if column == "gpu_name" else label for label in labels]
+    if by:
+        raise InputError(f"--by {by}: not a column of every run")
+    return [f"run {i + 1}" for i in range(len(frames))]
+
+
+def build_figure(df, dtype: str | None = None, title: str | None = None, by: str | None = None, predicted=None):
+    """The figure for one or several runs (a DataFrame or a list of them) and one dtype. Returns (figure, axes)."""
+    frames = df if isinstance(df, list) else [df]
+    labels = label_runs(frames, by)
+    points = [f[(f["series"] != "ceiling") & f["status"].isin(PLOTTED_STATUSES)] for f in frames]
+    if all(p.empty for p in points):
         raise InputError("no plottable rows (status ok or predicted); check the run's log for why every point failed")
-    dtypes = sorted(points["dtype"].dropna().unique())
+    dtypes = sorted(set().union(*(set(p["dtype"].dropna()) for p in points)))
     dtype = dtype or dtypes[0]
     if dtype not in dtypes:
-        raise InputError(f"no rows of dtype {dtype}; this CSV has {', '.join(dtypes)}")
-    points = points[points["dtype"] == dtype]
-    rows = df[df["dtype"] == dtype]
-
-    peak_flops = single_value(rows, "peak_tflops_datasheet")
-    peak_bw = single_value(rows, "peak_gbps_datasheet")
-    measured_flops = single_value(rows, "peak_tflops_measured")
-    measured_bw = single_value(rows, "peak_gbps_measured")
-    if peak_flops is None or peak_bw is None:
-        raise InputError("the CSV has no datasheet roofs (peak_tflops_datasheet, peak_gbps_datasheet)")
+        raise InputError(f"no rows of dtype {dtype}; these CSVs have {', '.join(dtypes)}")
+    points = [p[p["dtype"] == dtype] for p in points]
+    rows = pd.concat([f[f["dtype"] == dtype] for f in frames])
+    datasheet, measured = roofs_of(rows, "datasheet"), roofs_of(rows, "measured")
+    if not datasheet and not measured:
+        raise InputError("the CSV has no roofs (peak_tflops_datasheet/peak_gbps_datasheet or measured ones)")
 
     fig, ax = plt.subplots(figsize=(8, 6), dpi=150)
-    x_lo = min(points["intensity"].min() * 0.6, 0.6)
-    x_hi = max(points["intensity"].max() * 2.0, 1e4)
+    everything = pd.concat(points)
+    x_lo = min(everything["intensity"].min() * 0.6, 0.6)
+    x_hi = max(everything["intensity"].max() * 2.0, 1e4)
     xs = [x_lo, x_hi]
 
     def draw_roof(flops_t: float, bw_g: float, style: str, tag: str) -> None:
-        ridge = flops_t * 1e12 / (bw_g * 1e9)
         # The full diagonal, as on the reference figure; the axes' limits clip it.
         ax.plot(xs, [x * bw_g * 1e9 for x in xs], linestyle=style, color="tab:blue", label=f"{bw_g:g}GB/s{tag}")
         ax.axhline(flops_t * 1e12, linestyle=style, color="tab:red", label=f"{flops_t:g} TFLOP/s{tag}")
-        ax.axvline(ridge, linestyle=style, color="tab:green", alpha=0.8)
+        ax.axvline(flops_t * 1e12 / (bw_g * 1e9), linestyle=style, color="tab:green", alpha=0.8)
 
-    draw_roof(peak_flops, peak_bw, "--", "")
-    if measured_flops and measured_bw:
-        draw_roof(measured_flops, measured_bw, ":", " (measured)")
+    for flops_t, bw_g in datasheet:
+        draw_roof(flops_t, bw_g, "--", "")
+    for flops_t, bw_g in measured:
+        draw_roof(flops_t, bw_g, ":", " (measured)")
 
-    impls = list(points["impl"].dropna().unique())
+    if predicted is not None:
+        pred = predicted[(predicted["status"] == "predicted") & (predicted["dtype"] == dtype)]
+        ax.scatter(pred["intensity"], pred["achieved_tflops"] * 1e12, marker="o", facecolors="none",
+                   edgecolors="0.6", s=18, label="predicted")  # fmt: skip
+
+    impls = sorted(set(everything["impl"].dropna()))
+    markers = cycle(RUN_MARKERS)
+    run_markers = {(i, impl): (IMPL_MARKERS.get(impl, "x") if len(frames) == 1 else next(markers))
+                   for i in range(len(frames)) for impl in impls}  # fmt: skip
     for (series, phase), colour in zip(SERIES_ORDER, SERIES_COLOURS):
-        for impl in impls:
-            sel = points[(points["series"] == series) & (points["phase"] == phase) & (points["impl"] == impl)]
-            if sel.empty:
-                continue
-            label = f"{series} {phase}" + (f" ({impl})" if len(impls) > 1 else "")
-            ax.scatter(
-                sel["intensity"],
-                sel["achieved_tflops"] * 1e12,
-                marker=IMPL_MARKERS.get(impl, "."),
-                color=colour,
-                label=label,
-                linewidths=1.0,
-            )
+        for i, (p, run_label) in enumerate(zip(points, labels)):
+            for impl in impls:
+                sel = p[(p["series"] == series) & (p["phase"] == phase) & (p["impl"] == impl)]
+                if sel.empty:
+                    continue
+                label = f"{series} {phase}" + (f" ({impl})" if len(impls) > 1 else "")
+                label += f" [{run_label}]" if run_label else ""
+                ax.scatter(sel["intensity"], sel["achieved_tflops"] * 1e12, marker=run_markers[(i, impl)],
+                           color=colour, label=label, linewidths=1.0)  # fmt: skip
 
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(x_lo, x_hi)
-    y_lo = min(points["achieved_tflops"].min() * 1e12 * 0.5, 1e10)
-    ax.set_ylim(y_lo, max(peak_flops, measured_flops or 0) * 1e12 * 3)
+    top = max([f for f, _ in datasheet + measured])
+    ax.set_ylim(min(everything["achieved_tflops"].min() * 1e12 * 0.5, 1e10), top * 1e12 * 3)
     ax.xaxis.set_major_formatter(FuncFormatter(si))
     ax.yaxis.set_major_formatter(FuncFormatter(si))
     ax.set_xlabel("Operational Intensity (FLOP/Byte)")
     ax.set_ylabel("Performance (FLOP/s)")
-    model = pretty_model(points["model"].iloc[0])
-    gpu = pretty_gpu(points["gpu_name"].iloc[0])
-    ax.set_title(title or f"Roofline Model ({model}, {gpu})")
+    models = " vs ".join(dict.fromkeys(pretty_model(m) for m in everything["model"].dropna()))
+    gpus = " vs ".join(dict.fromkeys(pretty_gpu(g) for g in everything["gpu_name"].dropna()))
+    ax.set_title(title or f"Roofline Model ({models}, {gpus})")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=7 if len(frames) > 1 else 8)
     fig.tight_layout()
     return fig, ax
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("csv", type=Path, help="roofline.csv written by bench_llama")
+    parser.add_argument("csv", type=Path, nargs="+", help="roofline.csv files or result folders written by bench_llama")
     parser.add_argument("--out", type=Path, required=True, help="output image; .png or .svg")
-    parser.add_argument("--dtype", help="which dtype to draw (default: the first in the file)")
+    parser.add_argument("--dtype", help="which dtype to draw (default: the first in the files)")
     parser.add_argument("--title", help="figure title (default: 'Roofline Model (<model>, <gpu>)')")
+    parser.add_argument("--by", help="with several runs: the column that labels them (default: the first run column "
+                        "that differs, e.g. driver_version or gpu_name)")  # fmt: skip
+    parser.add_argument("--predicted", type=Path, help="a bench_llama --predict CSV to draw behind the points")
     args = parser.parse_args(argv)
     if args.out.suffix.lower() not in (".png", ".svg"):
         print(f"plot_roofline: --out {args.out}: use a .png or .svg file name", file=sys.stderr)
         return 2
     try:
-        fig, _ = build_figure(load(args.csv), dtype=args.dtype, title=args.title)
+        frames = [load(c) for c in args.csv]
+        predicted = load(args.predicted) if args.predicted else None
+        fig, _ = build_figure(frames, dtype=args.dtype, title=args.title, by=args.by, predicted=predicted)
     except InputError as err:
         print(f"plot_roofline: {err}", file=sys.stderr)
         return 2

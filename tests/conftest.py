@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
+sys.path.insert(0, str(SCRIPTS))  # the scripts import their shared module, bench_llama_io, as a sibling
+sys.path.insert(0, str(ROOT / "tests" / "scripts"))  # synthetic.py, the test fixtures' generator
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ tools/build.sh ci
 
 echo "== format (clang-format, ruff)"
 git ls-files -- '*.cpp' '*.hpp' '*.cu' '*.cuh' | xargs clang-format --dry-run --Werror
-.venv/bin/ruff check scripts tests
+.venv/bin/ruff check scripts tests notebooks
 .venv/bin/ruff format --check scripts tests
 
 echo "== C++ unit tests"

@@ -1,0 +1,86 @@
+"""Reading bench_llama's result folders: roofline.csv, samples.csv and env.json, checked against the schema version
+these scripts understand. Shared by plot_roofline.py, compare_runs.py and merge_results.py; columns are read by name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+# The columns that identify a point across runs (the run columns are what may differ between them).
+POINT_KEYS = ["model", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "l2_mode"]
+# Run metadata worth showing when two runs differ in it.
+RUN_COLUMNS = ["gpu_name", "driver_version", "cuda_runtime_version", "cuda_driver_version", "cublas_version",
+               "git_commit", "build_archs", "host", "l2_mode", "spec", "gpu_uuid"]  # fmt: skip
+
+
+class InputError(Exception):
+    """A file or folder the scripts cannot use; the message names the fix."""
+
+
+def read_csv(path: Path, required: list[str] | None = None) -> pd.DataFrame:
+    """A bench_llama CSV, refused with a clear message if unreadable, of another schema version, or missing columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; pass a bench_llama result folder or its roofline.csv")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a readable CSV ({err})") from err
+    if "schema_version" not in df.columns:
+        raise InputError(f"{path}: no schema_version column; is this a bench_llama roofline.csv?")
+    versions = sorted(set(df["schema_version"].dropna().astype(int)))
+    if versions and versions != [SCHEMA_VERSION]:
+        raise InputError(
+            f"{path}: schema version {versions}, these scripts read version {SCHEMA_VERSION}; "
+            "use the scripts of the bench_llama that wrote it"
+        )
+    missing = [c for c in (required or []) if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: missing columns {', '.join(missing)}; is this a bench_llama roofline.csv?")
+    return df
+
+
+def csv_path(folder_or_csv: Path) -> Path:
+    """A result folder's roofline.csv, or the CSV itself."""
+    p = Path(folder_or_csv)
+    return p / "roofline.csv" if p.is_dir() else p
+
+
+def load_run(folder_or_csv: Path, required: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """(rows, samples or None, env.json or {}) of one result folder."""
+    csv = csv_path(folder_or_csv)
+    rows = read_csv(csv, required)
+    samples_path = csv.parent / "samples.csv"
+    samples = pd.read_csv(samples_path) if samples_path.is_file() else None
+    env_path = csv.parent / "env.json"
+    env = json.loads(env_path.read_text()) if env_path.is_file() else {}
+    return rows, samples, env
+
+
+def key_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The point-key columns, with missing ones and empty cells as '' so that keys join exactly."""
+    out = pd.DataFrame(index=df.index)
+    for column in POINT_KEYS:
+        if column in df.columns:
+            values = df[column]
+            # Integers written by pandas as floats (a column with empty cells) must not become '64.0'.
+            if pd.api.types.is_float_dtype(values):
+                values = values.map(lambda v: "" if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v))
+            out[column] = values.fillna("").astype(str)
+        else:
+            out[column] = ""
+    return out
+
+
+def run_metadata(df: pd.DataFrame) -> dict[str, str]:
+    """The run columns of a run (the same on every row), as text."""
+    meta = {}
+    for column in RUN_COLUMNS:
+        if column in df.columns:
+            values = df[column].dropna().astype(str).unique()
+            meta[column] = ", ".join(values) if len(values) else ""
+    return meta

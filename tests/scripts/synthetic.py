@@ -1,0 +1,85 @@
+"""Synthetic result folders for the script tests and the notebook's sample: made-up times with a chosen noise, in
+bench_llama's file layout (roofline.csv with the columns the scripts read, samples.csv, env.json). Never results:
+these are test inputs, generated here and in tests/data/, never under results/.
+
+    python3 tests/scripts/synthetic.py tests/data/sample_runs   # regenerates the committed sample (runs a and b)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OPS = [("q_proj", "qkv mlp"), ("o_proj", "qkv mlp"), ("up_proj", "up/gate/down"), ("down_proj", "up/gate/down"),
+       ("qk", "qk/pv"), ("pv", "qk/pv")]  # fmt: skip
+H, N_HEADS, FFN = 6656, 52, 17920
+
+
+def cost(op: str, phase: str, b: int, s: int) -> tuple[float, float]:
+    t = b * s if phase == "init" else b
+    if op in ("q_proj", "o_proj"):
+        return 2 * t * H * H, 2 * (2 * t * H + H * H)
+    if op in ("up_proj", "down_proj"):
+        return 2 * t * H * FFN, 2 * (t * H + H * FFN + t * FFN)
+    if phase == "init":
+        return 2 * b * s * s * H, 2 * (2 * b * s * H + b * N_HEADS * s * s)
+    return 2 * b * s * H, 2 * (b * H + b * s * H + b * N_HEADS * s)
+
+
+def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20, driver: str = "580.159.04",
+             commit: str = "aaaaaaaaaaaa", slow: dict | None = None, impls=("hand", "cublas"),
+             batches=(1, 16), seqs=(512, 4096)) -> Path:  # fmt: skip
+    """Writes a result folder. `slow` maps (series, phase) to a factor multiplying that series' times."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    peak_t, peak_g = 700.0, 3000.0
+    rows, samples = [], []
+    run = {"schema_version": 1, "run_id": f"synthetic-{seed}", "timestamp_utc": "2026-11-24T00:00:00Z",
+           "host": "synthetic", "gpu_index": 0, "gpu_name": "NVIDIA H100 80GB HBM3", "gpu_uuid": "GPU-synthetic",
+           "cc": "9.0", "sm_count": 132, "driver_version": driver, "cuda_runtime_version": "13.0",
+           "cuda_driver_version": "13.0", "cublas_version": "13.0.0", "git_commit": commit,
+           "build_archs": "80,86,89,90a", "l2_mode": "cold", "spec": "h100-sxm"}  # fmt: skip
+    for phase in ("init", "ar"):
+        for b in batches:
+            for s in seqs:
+                for op, series in OPS:
+                    flops, nbytes = cost(op, phase, b, s)
+                    for impl in impls:
+                        base = max(flops / (peak_t * 1e12 * 0.8), nbytes / (peak_g * 1e9 * 0.85)) * 1e6
+                        base *= (slow or {}).get((series, phase), 1.0) * (1.05 if impl == "hand" else 1.0)
+                        times = base * (1 + noise * rng.standard_normal(reps))
+                        median = float(np.median(times))
+                        intensity = flops / nbytes
+                        achieved = flops / (median * 1e-6) / 1e12
+                        attainable = min(peak_t, intensity * peak_g / 1000)
+                        rows.append({**run, "model": "llama-33b", "series": series, "op": op, "phase": phase,
+                                     "impl": impl, "dtype": "fp16", "batch": b, "seq_len": s, "flops": flops,
+                                     "bytes_min": nbytes, "intensity": intensity, "time_us_median": median,
+                                     "time_us_min": float(times.min()),
+                                     "time_cv": float(times.std(ddof=1) / times.mean()), "repetitions": reps,
+                                     "peak_tflops_datasheet": 989.4, "peak_gbps_datasheet": 3350.0,
+                                     "peak_tflops_measured": peak_t, "peak_gbps_measured": peak_g,
+                                     "achieved_tflops": achieved, "achieved_gbps": nbytes / (median * 1e-6) / 1e9,
+                                     "attainable_tflops": attainable, "roof_fraction": achieved / attainable,
+                                     "bound": "memory" if intensity < peak_t * 1000 / peak_g else "compute",
+                                     "status": "ok", "roof_source": "measured"})  # fmt: skip
+                        for i, t_us in enumerate(times):
+                            samples.append({"run_id": run["run_id"], "model": "llama-33b", "series": series,
+                                            "op": op, "phase": phase, "impl": impl, "dtype": "fp16", "batch": b,
+                                            "seq_len": s, "l2_mode": "cold", "repetition": i,
+                                            "time_us": float(t_us)})  # fmt: skip
+    pd.DataFrame(rows).to_csv(folder / "roofline.csv", index=False)
+    pd.DataFrame(samples).to_csv(folder / "samples.csv", index=False)
+    (folder / "env.json").write_text(json.dumps({"synthetic": True, **run}, indent=2) + "\n")
+    return folder
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1])
+    make_run(out / "a", seed=1, driver="570.86.15", commit="aaaaaaaaaaaa")
+    make_run(out / "b", seed=2, driver="580.159.04", commit="aaaaaaaaaaaa", slow={("qk/pv", "ar"): 1.15})
+    print(f"wrote {out}/a and {out}/b (synthetic)")

@@ -1,0 +1,110 @@
+"""compare_runs.py and merge_results.py on synthetic result folders (tests/scripts/synthetic.py): a run against itself
+is all SAME; a planted slowdown of one series is found; a planted change inside the noise is not called SLOWER;
+schema mismatches are refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import compare_runs
+import pandas as pd
+import plot_roofline
+import pytest
+from conftest import SCRIPTS
+from synthetic import make_run
+
+
+def run_script(name, *args):
+    return subprocess.run([sys.executable, SCRIPTS / name, *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return {
+        "a": make_run(root / "a", seed=1),
+        "a_again": make_run(root / "a_again", seed=1),
+        "slow": make_run(root / "slow", seed=2, driver="590.1", slow={("up/gate/down", "ar"): 1.2}),
+        "noisy_a": make_run(root / "noisy_a", seed=3, noise=0.10, reps=10),
+        "noisy_b": make_run(root / "noisy_b", seed=4, noise=0.10, reps=10, slow={("qk/pv", "init"): 1.035}),
+    }
+
+
+def test_a_run_against_itself_is_all_same(runs):
+    result = compare_runs.compare(runs["a"], runs["a_again"], threshold=0.03, alpha=0.01)
+    assert len(result["table"]) == 96
+    assert set(result["table"]["verdict"]) == {"SAME"}
+    assert not result["only_a"] and not result["only_b"] and not result["differing"]
+    assert run_script("compare_runs.py", runs["a"], runs["a_again"]).returncode == 0
+
+
+def test_a_planted_slowdown_of_one_series_is_found(runs):
+    result = compare_runs.compare(runs["a"], runs["slow"], threshold=0.03, alpha=0.01)
+    table = result["table"]
+    planted = (table["series"] == "up/gate/down") & (table["phase"] == "ar")
+    assert (table.loc[planted, "verdict"] == "SLOWER").all()
+    assert (table.loc[~planted, "verdict"].isin(["SAME", "NOISY"])).all()
+    assert (table.loc[~planted, "verdict"] == "SAME").mean() > 0.9
+    assert table.loc[planted, "ratio"].median() == pytest.approx(1 / 1.2, rel=0.02)
+    assert result["differing"]["driver_version"] == ("580.159.04", "590.1")
+    cli = run_script("compare_runs.py", runs["a"], runs["slow"])
+    assert cli.returncode == 1, "a SLOWER point must fail the command, to guard CI jobs"
+    assert "| driver_version | 580.159.04 | 590.1 |" in cli.stdout
+    assert "| up/gate/down | ar | hand | 8 |" in cli.stdout
+
+
+def test_a_change_inside_the_noise_is_not_called_slower(runs):
+    result = compare_runs.compare(runs["noisy_a"], runs["noisy_b"], threshold=0.03, alpha=0.01)
+    planted = result["table"][(result["table"]["series"] == "qk/pv") & (result["table"]["phase"] == "init")]
+    assert not (planted["verdict"] == "SLOWER").any()
+    assert (planted["verdict"] == "NOISY").any(), "a 3.5% change with 10% noise should be reported as NOISY"
+
+
+def test_points_in_only_one_run_are_listed_and_csv_written(runs, tmp_path):
+    partial = make_run(tmp_path / "partial", seed=1, batches=(1,))
+    out = tmp_path / "table.csv"
+    cli = run_script("compare_runs.py", runs["a"], partial, "--csv", out)
+    assert cli.returncode == 0, cli.stderr
+    assert "## Only in A (48)" in cli.stdout
+    assert len(pd.read_csv(out)) == 48
+
+
+def test_without_samples_a_big_change_is_noisy_not_slower(runs, tmp_path):
+    lonely = make_run(tmp_path / "lonely", seed=2, slow={("qk/pv", "ar"): 1.5})
+    (lonely / "samples.csv").unlink()
+    result = compare_runs.compare(runs["a"], lonely, threshold=0.03, alpha=0.01)
+    planted = result["table"][(result["table"]["series"] == "qk/pv") & (result["table"]["phase"] == "ar")]
+    assert set(planted["verdict"]) == {"NOISY"}
+
+
+def test_bad_input_exits_2(runs, tmp_path):
+    assert run_script("compare_runs.py", runs["a"], tmp_path / "missing").returncode == 2
+    assert run_script("compare_runs.py", runs["a"], runs["a"], "--alpha", "0").returncode == 2
+
+
+def test_merge_concatenates_and_refuses_other_schema_versions(runs, tmp_path):
+    out = tmp_path / "merged.csv"
+    cli = run_script("merge_results.py", runs["a"], runs["slow"], "--out", out, "--samples-out", tmp_path / "s.csv")
+    assert cli.returncode == 0, cli.stderr
+    merged = pd.read_csv(out)
+    assert len(merged) == 192 and merged["source"].nunique() == 2 and merged["driver_version"].nunique() == 2
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 2 * 96 * 20
+    future = make_run(tmp_path / "future", seed=5)
+    df = pd.read_csv(future / "roofline.csv")
+    df.assign(schema_version=2).to_csv(future / "roofline.csv", index=False)
+    cli = run_script("merge_results.py", runs["a"], future, "--out", tmp_path / "x.csv")
+    assert cli.returncode == 2 and "schema version [2]" in cli.stderr and "future" in cli.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_plot_draws_several_runs_labelled_by_what_differs(runs, tmp_path):
+    frames = [plot_roofline.load(runs["a"]), plot_roofline.load(runs["slow"])]
+    fig, ax = plot_roofline.build_figure(frames)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "qk/pv ar (hand) [580.159.04]" in texts and "qk/pv ar (cublas) [590.1]" in texts
+    assert "700 TFLOP/s (measured)" in texts and "989.4 TFLOP/s" in texts
+    cli = run_script("plot_roofline.py", runs["a"], runs["slow"], "--by", "git_commit", "--out", tmp_path / "x.svg")
+    assert cli.returncode == 0, cli.stderr
+    cli = run_script("plot_roofline.py", runs["a"], runs["slow"], "--by", "nope", "--out", tmp_path / "y.png")
+    assert cli.returncode == 2 and "--by nope" in cli.stderr
