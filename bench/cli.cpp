@@ -187,6 +187,9 @@ Options parse_cli(const std::vector<std::string>& args) {
     } else if (arg == "--quiet") {
       no_value();
       o.log_level = "warn";
+    } else if (arg == "--counters") {
+      no_value();
+      o.counters = true;
     } else if (arg == "--no-plot") {
       no_value();
       o.plot = false;
@@ -232,6 +235,8 @@ What to measure:
 
 How to measure:
   --l2 cold|warm     cold (default): flush L2 before every timed launch; warm: back-to-back launches.
+  --counters         after timing each point, a CUPTI counter pass: measured DRAM and L2 bytes
+                     (needs profiling permission; without it the columns stay empty and the run goes on).
   --repetitions N    timed repetitions per point (default: the harness's, see docs/measuring.md).
   --spec NAME        datasheet entry for the roofs (default: the one matching the device; `--spec list` shows all).
 

@@ -37,6 +37,7 @@ struct Options {
   std::optional<int> repetitions;  // timed repetitions per point; empty: the harness default
   std::string log_level = "info";
   bool plot = true;
+  bool counters = false;                    // a hardware-counter pass per point (measured DRAM and L2 bytes)
   std::vector<std::string> benchmark_args;  // --benchmark_* flags, in order, for benchmark::Initialize
 };
 

@@ -134,6 +134,7 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
   env["device"] = device_json(device);
   env["sweep"] = sweep_json(options, model, plan);
   env["nvml"] = nvml.available() ? "loaded" : nvml.why();
+  env["counters_requested"] = options.counters;
   if (spec) env["spec_source"] = spec->source;
   write_env_json(folder, env);
 

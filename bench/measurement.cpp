@@ -1,5 +1,6 @@
 #include "bench/measurement.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "bench/stats.hpp"
@@ -12,16 +13,30 @@ std::string percent(double fraction) { return std::to_string(static_cast<int>(st
 }  // namespace
 
 void apply_telemetry(const std::vector<Telemetry>& readings, roofline::PointRow& row) {
-  double clock_sum = 0;
-  int clocks = 0;
+  double sm_sum = 0, mem_sum = 0;
+  int sm_readings = 0, mem_readings = 0;
+  std::uint64_t reasons = 0;
   for (const auto& t : readings) {
     if (t.sm_clock_mhz) {
-      clock_sum += *t.sm_clock_mhz;
-      ++clocks;
+      sm_sum += *t.sm_clock_mhz;
+      ++sm_readings;
     }
-    if (t.throttle_reasons) row.throttled = row.throttled.value_or(false) || is_throttled(*t.throttle_reasons);
+    if (t.mem_clock_mhz) {
+      mem_sum += *t.mem_clock_mhz;
+      ++mem_readings;
+    }
+    if (t.temperature_c) row.temperature_c = std::max(row.temperature_c.value_or(*t.temperature_c), *t.temperature_c);
+    if (t.power_w) row.power_w = std::max(row.power_w.value_or(*t.power_w), *t.power_w);
+    if (t.throttle_reasons) {
+      reasons |= *t.throttle_reasons;
+      row.throttled = row.throttled.value_or(false) || is_throttled(*t.throttle_reasons);
+    }
   }
-  if (clocks > 0) row.sm_clock_mhz = clock_sum / clocks;
+  if (sm_readings > 0) row.sm_clock_mhz = sm_sum / sm_readings;
+  if (mem_readings > 0) row.mem_clock_mhz = mem_sum / mem_readings;
+  for (const auto& name : throttle_reason_names(reasons)) {
+    row.throttle_reasons += (row.throttle_reasons.empty() ? "" : "|") + name;
+  }
 }
 
 roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofline::PlannedPoint& point,
@@ -40,6 +55,14 @@ roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofli
   row.peak_tflops_measured = roofs.tflops(point.dtype);
   row.peak_gbps_measured = roofs.gbps;
   apply_telemetry(m.telemetry, row);
+  if (m.counters) {
+    row.dram_bytes_measured = m.counters->dram_bytes();
+    row.l2_bytes_measured = m.counters->l2_bytes;
+    row.time_us_counted = m.counters->duration_ns / 1e3;
+    if (m.counters->dram_bytes() > 0) {
+      row.intensity_measured = static_cast<double>(point.cost.flops) / m.counters->dram_bytes();
+    }
+  }
   if (m.samples_s.empty()) return row;  // skipped or failed before timing: no times, no results
 
   const SampleStats s = summarize(m.samples_s);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/counters.hpp"
 #include "bench/nvml.hpp"
 #include "roofline/machine_spec.hpp"
 #include "roofline/plan.hpp"
@@ -16,7 +17,8 @@ struct Measurement {
   std::string reason;
   std::vector<double> samples_s;  // one per timed repetition, seconds per launch
   std::optional<double> rel_error;
-  std::vector<Telemetry> telemetry;  // readings taken around the timed loop
+  std::vector<Telemetry> telemetry;       // readings taken around the timed loop
+  std::optional<CounterValues> counters;  // the counter pass, with --counters
 };
 
 // The run's measured ceilings, filled in as the ceiling benchmarks finish (they run first).
@@ -31,7 +33,8 @@ struct MeasuredRoofs {
 // their own repetitions, so a few percent is noise.
 inline constexpr double kAboveRoofTolerance = 1.05;
 
-// Mean SM clock and whether any reading was throttled, from telemetry readings.
+// From telemetry readings: mean SM and memory clocks, highest temperature and power, the clock event reasons seen,
+// and whether any reading was throttled.
 void apply_telemetry(const std::vector<Telemetry>& readings, roofline::PointRow& row);
 
 // The row of one point measured with `impl`. `spec` may be null (a GPU without a datasheet entry). With

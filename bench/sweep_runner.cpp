@@ -120,6 +120,11 @@ SweepRunner::SweepRunner(const Options& options, const roofline::ModelConfig& mo
   stream_ = std::make_unique<CudaStream>();
   cublas_ = std::make_unique<CublasHandle>(stream_->get());
   if (options_.l2 == L2Mode::kCold) flusher_ = std::make_unique<L2Flusher>(device_.l2_bytes, device_.sm_count);
+  if (options_.counters) {
+    std::string why;
+    counters_ = CounterProfiler::create(&why);
+    if (!counters_) spdlog::warn("{}", counters_refused_hint(why));  // said once; the run measures the rest
+  }
 }
 
 SweepRunner::~SweepRunner() = default;
@@ -319,6 +324,11 @@ Measurement SweepRunner::measure_problem(benchmark::State& state, const Task& ta
   m.telemetry.push_back(nvml_.read(device_.nvml_device));
   m.samples_s = time_in_benchmark(state, launch, stream, plan);
   m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  if (counters_) {  // a pass of its own, after the timing, in the same L2 state
+    std::string why;
+    m.counters = counters_->measure(launch, stream, flusher_.get(), &why);
+    if (!m.counters) spdlog::warn("{}: counters not read ({})", task.name, why);
+  }
   const roofline::Cost cost = roofline::cost_of(problem);
   state.counters["FLOP/s"] =
       benchmark::Counter(static_cast<double>(cost.flops), benchmark::Counter::kIsIterationInvariantRate);

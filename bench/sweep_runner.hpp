@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bench/cli.hpp"
+#include "bench/counters.hpp"
 #include "bench/cuda_raii.hpp"
 #include "bench/device_info.hpp"
 #include "bench/measurement.hpp"
@@ -67,6 +68,7 @@ class SweepRunner {
   std::unique_ptr<CudaStream> stream_;
   std::unique_ptr<CublasHandle> cublas_;
   std::unique_ptr<L2Flusher> flusher_;
+  std::unique_ptr<CounterProfiler> counters_;  // with --counters, when the GPU allows it
   roofline::CsvWriter rows_;
   roofline::CsvWriter samples_;
   MeasuredRoofs roofs_;

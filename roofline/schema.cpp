@@ -124,6 +124,15 @@ const std::vector<Column> kColumns = {
     {"spec", "", "Datasheet entry of the roofs (bench_llama --spec list).", run_field(&RunInfo::spec)},
     {"variant", "", "The hand-written kernel variant that ran (impl hand picks one per shape); empty for cuBLAS.",
      field(&PointRow::variant)},
+    {"mem_clock_mhz", "MHz", "Mean memory clock while the point was measured (NVML).", field(&PointRow::mem_clock_mhz)},
+    {"temperature_c", "degC", "Highest GPU temperature read while the point was measured (NVML).",
+     field(&PointRow::temperature_c)},
+    {"power_w", "W", "Highest board power read while the point was measured (NVML).", field(&PointRow::power_w)},
+    {"throttle_reasons", "",
+     "NVML clock event reasons seen while measuring, '|'-separated (gpu_idle is not throttling).",
+     field(&PointRow::throttle_reasons)},
+    {"time_us_counted", "us", "The kernel's duration in the counter pass (gpu__time_duration; --counters).",
+     field(&PointRow::time_us_counted)},
 };
 
 }  // namespace

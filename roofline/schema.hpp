@@ -69,6 +69,9 @@ struct PointRow {
   std::optional<std::int64_t> buffer_bytes;
   std::string roof_source;  // "measured" or "datasheet": the roof that attainable_tflops and roof_fraction use
   std::string variant;      // the hand-written kernel that ran (impl "hand" picks one per shape)
+  std::optional<double> mem_clock_mhz, temperature_c, power_w;
+  std::string throttle_reasons;           // NVML clock event reasons seen while measuring, '|'-separated
+  std::optional<double> time_us_counted;  // the kernel's duration in the counter pass (gpu__time_duration)
 };
 
 struct Column {

@@ -94,8 +94,25 @@ def label_runs(frames: list[pd.DataFrame], by: str | None) -> list[str]:
     return [f"run {i + 1}" for i in range(len(frames))]
 
 
-def build_figure(df, dtype: str | None = None, title: str | None = None, by: str | None = None, predicted=None):
-    """The figure for one or several runs (a DataFrame or a list of them) and one dtype. Returns (figure, axes)."""
+def draw_hierarchical(ax, points: pd.DataFrame, colour: str) -> None:
+    """Each point again at its measured DRAM intensity (filled circle) and L2 intensity (hollow), joined to it."""
+    if not {"dram_bytes_measured", "l2_bytes_measured"} <= set(points.columns):
+        return
+    measured = points.dropna(subset=["dram_bytes_measured"])
+    y = measured["achieved_tflops"] * 1e12
+    dram_x = measured["flops"] / measured["dram_bytes_measured"]
+    l2_x = measured["flops"] / measured["l2_bytes_measured"]
+    ax.scatter(dram_x, y, marker="o", color=colour, s=10)
+    ax.scatter(l2_x, y, marker="o", facecolors="none", edgecolors=colour, s=10)
+    for x_l2, x_dram, y_val in zip(l2_x, dram_x, y):
+        ax.plot([x_l2, x_dram], [y_val, y_val], color=colour, linewidth=0.5, alpha=0.5)
+
+
+def build_figure(df, dtype: str | None = None, title: str | None = None, by: str | None = None, predicted=None,
+                 hierarchical: bool = False):  # fmt: skip
+    """The figure for one or several runs (a DataFrame or a list of them) and one dtype. Returns (figure, axes).
+    With `hierarchical`, points that carry measured bytes (--counters) are drawn again at their measured DRAM and
+    L2 intensities."""
     frames = df if isinstance(df, list) else [df]
     labels = label_runs(frames, by)
     points = [f[(f["series"] != "ceiling") & f["status"].isin(PLOTTED_STATUSES)] for f in frames]
@@ -147,6 +164,8 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
                 label += f" [{run_label}]" if run_label else ""
                 ax.scatter(sel["intensity"], sel["achieved_tflops"] * 1e12, marker=run_markers[(i, impl)],
                            color=colour, label=label, linewidths=1.0)  # fmt: skip
+                if hierarchical:
+                    draw_hierarchical(ax, sel, colour)
 
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -175,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--by", help="with several runs: the column that labels them (default: the first run column "
                         "that differs, e.g. driver_version or gpu_name)")  # fmt: skip
     parser.add_argument("--predicted", type=Path, help="a bench_llama --predict CSV to draw behind the points")
+    parser.add_argument("--hierarchical", action="store_true",
+                        help="also draw each point at its measured DRAM (filled) and L2 (hollow) intensity (needs a "
+                        "run with --counters)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.out.suffix.lower() not in (".png", ".svg"):
         print(f"plot_roofline: --out {args.out}: use a .png or .svg file name", file=sys.stderr)
@@ -182,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         frames = [load(c) for c in args.csv]
         predicted = load(args.predicted) if args.predicted else None
-        fig, _ = build_figure(frames, dtype=args.dtype, title=args.title, by=args.by, predicted=predicted)
+        fig, _ = build_figure(frames, dtype=args.dtype, title=args.title, by=args.by, predicted=predicted,
+                              hierarchical=args.hierarchical)  # fmt: skip
     except InputError as err:
         print(f"plot_roofline: {err}", file=sys.stderr)
         return 2

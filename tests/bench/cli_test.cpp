@@ -119,6 +119,7 @@ TEST(Cli, HelpDocumentsEveryFlag) {
                            "--spec",
                            "--schema",
                            "--repetitions",
+                           "--counters",
                            "--log-level",
                            "--quiet",
                            "--no-plot",

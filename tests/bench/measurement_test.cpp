@@ -101,12 +101,30 @@ TEST(MeasuredRow, SkippedRowsKeepShapeCostAndReasonOnly) {
   EXPECT_FALSE(row.achieved_tflops.has_value());
 }
 
+TEST(MeasuredRow, CountersGiveMeasuredBytesAndIntensity) {
+  const auto p = point(Op::kDownProj, Phase::kAr, 4, 128);
+  Measurement m = timed_at(p, 1);
+  const double minimum = static_cast<double>(p.cost.bytes_min);
+  m.counters = CounterValues{minimum * 0.98, 4096, minimum * 1.5, 12345};
+  const auto row = measured_row(model(), p, {}, "hand", m, MeasuredRoofs{}, nullptr, false);
+  EXPECT_DOUBLE_EQ(*row.dram_bytes_measured, minimum * 0.98 + 4096);
+  EXPECT_DOUBLE_EQ(*row.l2_bytes_measured, minimum * 1.5);
+  EXPECT_DOUBLE_EQ(*row.intensity_measured, static_cast<double>(p.cost.flops) / (minimum * 0.98 + 4096));
+  EXPECT_DOUBLE_EQ(*row.time_us_counted, 12.345);
+  EXPECT_FALSE(measured_row(model(), p, {}, "hand", timed_at(p, 1), MeasuredRoofs{}, nullptr, false)
+                   .dram_bytes_measured.has_value());  // without --counters: empty, not zero
+}
+
 TEST(MeasuredRow, TelemetryGivesClockAndThrottling) {
   const auto p = point(Op::kQProj, Phase::kAr, 1, 128);
   Measurement m = timed_at(p, 1);
   m.telemetry = {Telemetry{1980.0, 2619.0, 50.0, 400.0, 0x1}, Telemetry{1960.0, 2619.0, 52.0, 500.0, 0x4}};
   const auto row = measured_row(model(), p, {}, "cublas", m, MeasuredRoofs{}, nullptr, false);
   EXPECT_DOUBLE_EQ(*row.sm_clock_mhz, 1970);
+  EXPECT_DOUBLE_EQ(*row.mem_clock_mhz, 2619);
+  EXPECT_DOUBLE_EQ(*row.temperature_c, 52);
+  EXPECT_DOUBLE_EQ(*row.power_w, 500);
+  EXPECT_EQ(row.throttle_reasons, "gpu_idle|sw_power_cap");
   EXPECT_TRUE(*row.throttled);  // sw_power_cap in the second reading
   m.telemetry = {Telemetry{1980.0, {}, {}, {}, 0x1}};
   EXPECT_FALSE(*measured_row(model(), p, {}, "cublas", m, MeasuredRoofs{}, nullptr, false).throttled);

@@ -112,3 +112,17 @@ def test_bad_output_name_and_missing_file(tmp_path):
     assert result.returncode == 2 and ".png or .svg" in result.stderr
     result = subprocess.run([*run, tmp_path / "none.csv", "--out", tmp_path / "x.png"], capture_output=True, text=True)
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_hierarchical_roofline_draws_measured_intensities(tmp_path):
+    path = make_csv(tmp_path / "c.csv", status="ok")
+    df = pd.read_csv(path)
+    df["flops"] = df["intensity"] * 1e9
+    df["dram_bytes_measured"] = 1e9 * 1.1  # 10 % more DRAM traffic than the minimum
+    df["l2_bytes_measured"] = 1e9 * 3.0
+    df.to_csv(path, index=False)
+    fig, ax = plot_roofline.build_figure(plot_roofline.load(path), hierarchical=True)
+    plain_fig, plain_ax = plot_roofline.build_figure(plot_roofline.load(path))
+    assert len(ax.collections) == 3 * len(plain_ax.collections)  # each series: the point, its DRAM and L2 places
+    xs = sorted(ax.collections[1].get_offsets()[:, 0])
+    assert xs[0] == pytest.approx(df["flops"].iloc[0] / 1.1e9)

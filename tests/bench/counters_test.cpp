@@ -1,0 +1,37 @@
+// Needs no GPU: CUPTI's host API knows each chip's counters, so every metric bench_llama reads is checked against
+// the chips of the GPUs it is used on, with the replay passes collecting them takes.
+#include "bench/counters.hpp"
+
+#include <gtest/gtest.h>
+
+namespace bench {
+namespace {
+
+class CounterMetrics : public testing::TestWithParam<const char*> {};
+
+TEST_P(CounterMetrics, EveryMetricExistsOnTheChip) {
+  const MetricCheck check = check_metrics_offline(GetParam());
+  ASSERT_TRUE(check.valid) << GetParam() << ": " << check.error;
+  EXPECT_GE(check.passes, 1u);
+  EXPECT_LE(check.passes, 4u) << "more replay passes than expected: the counter pass would be slow";
+  RecordProperty("passes", static_cast<int>(check.passes));
+  std::cout << GetParam() << ": " << counter_metrics().size() << " metrics in " << check.passes << " pass(es)\n";
+}
+
+// A40 (GA102), A100 (GA100), L40S (AD102), H100 and H200 (GH100).
+INSTANTIATE_TEST_SUITE_P(Chips, CounterMetrics, testing::Values("GA102", "GA100", "AD102", "GH100"));
+
+TEST(CounterMetricsCheck, AnUnknownChipIsRefused) {
+  const MetricCheck check = check_metrics_offline("GX999");
+  EXPECT_FALSE(check.valid);
+  EXPECT_FALSE(check.error.empty());
+}
+
+TEST(CounterMetricsCheck, RefusalHintNamesTheFix) {
+  const std::string hint = counters_refused_hint("CUPTI_ERROR_INSUFFICIENT_PRIVILEGES");
+  EXPECT_NE(hint.find("NVreg_RestrictProfilingToAdminUsers=0"), std::string::npos);
+  EXPECT_NE(hint.find("stay empty"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bench
