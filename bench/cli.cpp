@@ -1,9 +1,10 @@
 #include "bench/cli.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <set>
 
-#include "kernels/variants.cuh"
+#include "bench/variants.hpp"
 #include "roofline/machine_spec.hpp"
 #include "roofline/model_config.hpp"
 
@@ -72,13 +73,31 @@ std::vector<T> parse_names(const std::string& flag, const std::string& value, Pa
 
 const std::set<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
 
+// Google Benchmark's own flags (1.7 and later); benchmark::Initialize parses them.
+const std::set<std::string> kBenchmarkFlags = {"benchmark_list_tests",
+                                               "benchmark_filter",
+                                               "benchmark_min_time",
+                                               "benchmark_min_warmup_time",
+                                               "benchmark_repetitions",
+                                               "benchmark_enable_random_interleaving",
+                                               "benchmark_report_aggregates_only",
+                                               "benchmark_display_aggregates_only",
+                                               "benchmark_format",
+                                               "benchmark_out_format",
+                                               "benchmark_out",
+                                               "benchmark_color",
+                                               "benchmark_counters_tabular",
+                                               "benchmark_context",
+                                               "benchmark_time_unit",
+                                               "benchmark_perf_counters"};
+
 }  // namespace
 
 const char* l2_mode_name(L2Mode mode) { return mode == L2Mode::kCold ? "cold" : "warm"; }
 
 std::vector<std::string> known_impls() {
   std::vector<std::string> names = {"hand", "cublas"};
-  for (const auto& variant : kernels::gemm_variants()) names.emplace_back(variant.name);
+  for (const auto& variant : variants()) names.emplace_back(variant.name);
   return names;
 }
 
@@ -91,7 +110,23 @@ Options parse_cli(const std::vector<std::string>& args) {
       o.repetitions = static_cast<int>(parse_int("--benchmark_repetitions", arg.substr(24), 1, 10000));
       continue;
     }
+    if (arg.rfind("--benchmark_filter=", 0) == 0) {
+      const std::string filter = arg.substr(19);
+      try {
+        std::regex check(filter.rfind('-', 0) == 0 ? filter.substr(1) : filter);
+      } catch (const std::regex_error& e) {
+        throw UsageError("--benchmark_filter: \"" + filter + "\" is not a valid regular expression (" + e.what() +
+                         "); e.g. --benchmark_filter='q_proj/init'");
+      }
+    }
     if (arg.rfind("--benchmark_", 0) == 0) {
+      const std::string name =
+          arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+      if (kBenchmarkFlags.count(name) == 0) {
+        throw UsageError("unknown Google Benchmark flag \"" + arg +
+                         "\"; see bench_llama --help for the --benchmark_* "
+                         "flags");
+      }
       o.benchmark_args.push_back(arg);
       continue;
     }

@@ -9,8 +9,10 @@
 #include "bench/errors.hpp"
 #include "bench/measure.hpp"
 #include "bench/predict.hpp"
+#include "bench/run_folder.hpp"
 #include "roofline/csv.hpp"
 #include "roofline/model_config.hpp"
+#include "roofline/operators.hpp"
 #include "roofline/plan.hpp"
 #include "roofline/schema.hpp"
 
@@ -41,6 +43,7 @@ int run(int argc, char** argv) {
   }
   const roofline::ModelConfig model = roofline::resolve_model(options.model);
   const roofline::Plan plan = roofline::make_plan(model, options.sweep);
+  if (!options.out.empty() && !options.list) bench::check_run_folder(options.out);  // before any GPU work
   if (options.list) {
     bench::print_plan(std::cout, model, plan);
     return bench::kExitOk;
@@ -66,6 +69,9 @@ int main(int argc, char** argv) {
   } catch (const bench::DeviceError& e) {
     std::cerr << "bench_llama: " << e.what() << '\n';
     return bench::kExitDevice;
+  } catch (const roofline::SizeError& e) {
+    std::cerr << "bench_llama: " << e.what() << '\n';
+    return bench::kExitUsage;
   } catch (const roofline::CsvError& e) {
     std::cerr << "bench_llama: " << e.what() << '\n';
     return bench::kExitUsage;

@@ -13,6 +13,11 @@ std::string slug(const std::string& text);
 std::string default_run_folder(const std::string& root, const std::string& gpu_slug, const std::string& date,
                                const std::string& commit);
 
+// Checks, leaving nothing behind, that `path` could become a result folder: new, or an empty folder, under a folder
+// that can be written. Throws UsageError naming the fix. (Run before anything is measured, so a bad --out costs
+// nothing.)
+void check_run_folder(const std::string& path);
+
 // Creates the folder (and parents). It must be new or empty, and writable; throws UsageError naming the fix.
 void prepare_run_folder(const std::string& path);
 

@@ -12,8 +12,8 @@
 #include "bench/cublas_gemm.hpp"
 #include "bench/stats.hpp"
 #include "bench/validate.hpp"
+#include "bench/variants.hpp"
 #include "kernels/roofs.cuh"
-#include "kernels/variants.cuh"
 
 namespace bench {
 namespace {
@@ -223,7 +223,7 @@ const kernels::GemmVariant* SweepRunner::pick_variant(const roofline::GemmProble
   kernels::GemmArgs args = gemm_args(problem);
   args.sm_count = device_.sm_count;
   const int sm = device_.cc_major * 10 + device_.cc_minor;
-  for (const auto& v : kernels::gemm_variants()) {
+  for (const auto& v : variants()) {
     if (impl != "hand" && impl != v.name) continue;
     const bool arch_ok = v.min_sm <= sm && (v.max_sm == 0 || sm <= v.max_sm);
     const std::string unsupported = arch_ok ? v.supports(args, sm) : "not built for sm_" + std::to_string(sm);

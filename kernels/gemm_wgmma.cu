@@ -283,7 +283,7 @@ cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {
   return p.element == Element::kF16 ? launch_typed<__half>(p, stream) : launch_typed<__nv_bfloat16>(p, stream);
 }
 
-bool strides_grow(const MatrixArg& m, std::int64_t rows, std::int64_t heads, std::int64_t batch) {
+[[maybe_unused]] bool strides_grow(const MatrixArg& m, std::int64_t rows, std::int64_t heads, std::int64_t batch) {
   const bool many_heads = (heads + m.head_group - 1) / m.head_group > 1;
   if (many_heads && m.head_stride > m.ld) return false;  // the head dimension must sit between k and rows
   if (batch > 1 && m.batch_stride < m.ld * rows) return false;

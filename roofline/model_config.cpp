@@ -1,6 +1,7 @@
 #include "roofline/model_config.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -84,7 +85,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and out_of_range for numbers such as 1e309
     throw ConfigError(origin + ": not valid JSON (" + e.what() + "); fix the file or pass a built-in model (" +
                       builtin_names() + ")");
   }
@@ -118,6 +119,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 }
 
 ModelConfig load_model_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError("cannot read model config \"" + path + "\": it is a folder; give the config.json inside it");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ConfigError("cannot read model config \"" + path + "\"; give a readable config.json or a built-in model (" +

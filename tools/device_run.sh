@@ -26,6 +26,9 @@ for t in bench_gpu_tests kernels_gpu_tests; do
   done
 done
 
+BENCH_LLAMA="$PWD/$bin/bench_llama" python3 -m pytest -q -rs tests/reliability/test_faults_gpu.py >"$out/faults.log" 2>&1
+echo "fault tests exit: $?" >>"$out/faults.log"
+
 start=$(date +%s)
 "$bin/bench_llama" --gpu 0 "$@" >"$out/bench.log" 2>&1
 echo "bench_llama exit: $? after $(( $(date +%s) - start )) s" >>"$out/bench.log"

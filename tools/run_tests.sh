@@ -19,6 +19,13 @@ echo "== C++ GPU tests (each skips, with its reason, where there is no GPU)"
 ctest --preset ci -L gpu
 build/ci/tests/kernels/kernels_gpu_tests --gtest_brief=1 2>&1 | grep -m1 "GPU test not run" || true
 
+echo "== host code under AddressSanitizer and UndefinedBehaviorSanitizer (preset asan)"
+tools/build.sh asan
+ctest --preset asan -L unit
+ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 BENCH_LLAMA="$PWD/build/asan/bench/bench_llama" \
+  BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" \
+  .venv/bin/python -m pytest -q tests/cli tests/reliability
+
 echo "== end-to-end, script and SASS tests (pytest)"
 BENCH_LLAMA="$PWD/build/ci/bench/bench_llama" BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" BENCH_LLAMA_BUILD="$PWD/build/ci" \
   .venv/bin/python -m pytest -q tests

@@ -68,6 +68,7 @@ TEST(ModelConfig, ClearErrors) {
   expect_error(R"([4096, 32])", "expected a JSON object");
   expect_error(R"({"hidden_size": 4096, "num_attention)", "not valid JSON");
   expect_error("", "not valid JSON");
+  expect_error(R"({"hidden_size": 1e309, "num_attention_heads": 32, "intermediate_size": 11008})", "not valid JSON");
 }
 
 TEST(ModelConfig, UnknownNameAndMissingFile) {

@@ -149,6 +149,18 @@ TEST(Operators, GroupedQueryAttentionLlama2_70B) {
   EXPECT_EQ(buffer_bytes(pv), 2 * (b * n * s * s + b * s * kv * d + b * s * n * d));
 }
 
+TEST(Operators, SettingsTooLargeToCountAreRefusedNotWrapped) {
+  // b = 4096, s = 2^20: qk init needs 2 * b * s^2 * h = 6e19 FLOPs, beyond 64 bits.
+  const GemmProblem qk = make_problem(llama33b(), Op::kQk, Setting{Phase::kInit, 4096, 1 << 20}, Dtype::kF16);
+  EXPECT_THROW(cost_of(qk), SizeError);
+  // Its buffers (4.7e17 bytes, mostly scores) still count exactly: b * n * s^2 * 2 plus Q and K.
+  const std::int64_t b = 4096, s = 1 << 20, n = 52, h = 6656;
+  EXPECT_EQ(buffer_bytes(qk), 2 * (b * n * s * s + 2 * b * s * h));
+  // The largest default setting still counts exactly.
+  const GemmProblem big = make_problem(llama33b(), Op::kQk, Setting{Phase::kInit, 64, 8192}, Dtype::kF16);
+  EXPECT_EQ(cost_of(big).flops, 2LL * 64 * 8192 * 8192 * 6656);
+}
+
 TEST(Operators, CatalogueNamesAndSeries) {
   EXPECT_EQ(all_ops().size(), 9u);
   Op op{};
