@@ -6,7 +6,6 @@
 
 #include <csignal>
 
-#include "bench/build_info.hpp"
 #include "bench/device.hpp"
 #include "bench/device_info.hpp"
 #include "bench/env_record.hpp"

@@ -1,7 +1,6 @@
 #include "bench/plot.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>

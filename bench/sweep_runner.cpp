@@ -10,7 +10,6 @@
 #include <regex>
 
 #include "bench/cublas_gemm.hpp"
-#include "bench/stats.hpp"
 #include "bench/validate.hpp"
 #include "bench/variants.hpp"
 #include "kernels/roofs.cuh"

@@ -34,6 +34,7 @@ endfunction()
 function(bench_llama_test target label)
   add_executable(${target} ${ARGN})
   target_link_libraries(${target} PRIVATE GTest::gtest GTest::gtest_main)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   bench_llama_warnings(${target})
   include(GoogleTest)
   # GTEST_SKIP shows as "Skipped" in ctest's summary, with the reason in the test's output.

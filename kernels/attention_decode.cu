@@ -24,17 +24,6 @@ int splits_for(const GemmArgs& p) {
   return static_cast<int>(std::clamp<std::int64_t>(wanted, 1, std::max<std::int64_t>(p.k / 64, 1)));
 }
 
-template <class T>
-__device__ __forceinline__ float to_float(T v);
-template <>
-__device__ __forceinline__ float to_float<__half>(__half v) {
-  return __half2float(v);
-}
-template <>
-__device__ __forceinline__ float to_float<__nv_bfloat16>(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-
 // One block per (split, batch-head): each thread owns 8 columns of d and every (kThreads / (d / 8))-th row of its
 // slice; the row groups are then added in shared memory.
 template <class T>
@@ -91,11 +80,7 @@ __global__ void pv_reduce_kernel(const GemmArgs p, int splits) {
   for (int col = threadIdx.x; col < p.n; col += blockDim.x) {
     float sum = 0;
     for (int s = 0; s < splits; ++s) sum += partial[s * p.n + col];
-    if constexpr (std::is_same_v<T, __half>) {
-      out[col] = __float2half_rn(sum);
-    } else {
-      out[col] = __float2bfloat16_rn(sum);
-    }
+    out[col] = from_float<T>(sum);
   }
 }
 

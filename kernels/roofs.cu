@@ -4,6 +4,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "kernels/mma_common.cuh"
 #include "kernels/roofs.cuh"
 
 namespace kernels {
@@ -58,36 +59,16 @@ __global__ void __launch_bounds__(kStreamThreads) l2_flush_kernel(int4* data, st
   }
 }
 
-// One m16n8k16 MMA with fp32 accumulation (PTX ISA: mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}).
-template <bool kBF16>
-__device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], const std::uint32_t (&b)[2]) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  if constexpr (kBF16) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  } else {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  }
-#endif
-}
-
-template <bool kBF16>
+template <class T>
 __global__ void __launch_bounds__(kMmaPeakWarpsPerBlock * 32) mma_peak_kernel(int iterations, float* sink) {
   // Operands from the thread index: not constants the compiler could fold, and never zero.
   const std::uint32_t seed = 0x3C003C00u ^ (threadIdx.x * 0x00010001u);
-  std::uint32_t a[4] = {seed, seed ^ 0x0100u, seed ^ 0x01000000u, seed ^ 0x01000100u};
-  std::uint32_t b[2] = {seed ^ 0x0200u, seed ^ 0x02000000u};
+  const std::uint32_t a[4] = {seed, seed ^ 0x0100u, seed ^ 0x01000000u, seed ^ 0x01000100u};
+  const std::uint32_t b[2] = {seed ^ 0x0200u, seed ^ 0x02000000u};
   float acc[kMmaPeakChains][4] = {};
   for (int it = 0; it < iterations; ++it) {
 #pragma unroll
-    for (int c = 0; c < kMmaPeakChains; ++c) mma_16816<kBF16>(acc[c], a, b);
+    for (int c = 0; c < kMmaPeakChains; ++c) detail::mma_16816<T>(acc[c], a, b);
   }
   float total = 0;
 #pragma unroll
@@ -122,10 +103,10 @@ cudaError_t mma_peak(Element element, int blocks, int iterations, float* sink, c
   const dim3 block(kMmaPeakWarpsPerBlock * 32);
   switch (element) {
     case Element::kF16:
-      mma_peak_kernel<false><<<blocks, block, 0, stream>>>(iterations, sink);
+      mma_peak_kernel<__half><<<blocks, block, 0, stream>>>(iterations, sink);
       break;
     case Element::kBF16:
-      mma_peak_kernel<true><<<blocks, block, 0, stream>>>(iterations, sink);
+      mma_peak_kernel<__nv_bfloat16><<<blocks, block, 0, stream>>>(iterations, sink);
       break;
     default:
       return cudaErrorInvalidValue;

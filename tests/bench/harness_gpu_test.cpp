@@ -7,6 +7,7 @@
 #include "bench/cuda_raii.hpp"
 #include "bench/stats.hpp"
 #include "bench/timer.hpp"
+#include "gpu_test_support.hpp"
 #include "kernels/roofs.cuh"
 
 namespace bench {
@@ -15,11 +16,7 @@ namespace {
 class HarnessGpu : public testing::Test {
  protected:
   void SetUp() override {
-    int count = 0;
-    const cudaError_t status = cudaGetDeviceCount(&count);
-    if (status != cudaSuccess || count == 0) {
-      GTEST_SKIP() << "no CUDA device (" << cudaGetErrorString(status) << "): GPU test not run";
-    }
+    if (const std::string why = testing_support::no_gpu_reason(); !why.empty()) GTEST_SKIP() << why;
     BENCH_LLAMA_CUDA_CHECK(cudaGetDeviceProperties(&prop_, 0));
     stream_.emplace();
   }

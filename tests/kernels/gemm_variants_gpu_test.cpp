@@ -9,6 +9,7 @@
 #include "bench/cublas_gemm.hpp"
 #include "bench/problem_buffers.hpp"
 #include "bench/validate.hpp"
+#include "gpu_test_support.hpp"
 #include "kernels/variants.cuh"
 #include "roofline/operators.hpp"
 
@@ -70,11 +71,7 @@ std::vector<Case> cases(Dtype dtype) {
 class VariantsGpu : public testing::TestWithParam<Dtype> {
  protected:
   void SetUp() override {
-    int count = 0;
-    const cudaError_t status = cudaGetDeviceCount(&count);
-    if (status != cudaSuccess || count == 0) {
-      GTEST_SKIP() << "no CUDA device (" << cudaGetErrorString(status) << "): GPU test not run";
-    }
+    if (const std::string why = testing_support::no_gpu_reason(); !why.empty()) GTEST_SKIP() << why;
     cudaDeviceProp prop{};
     BENCH_LLAMA_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     sm_ = prop.major * 10 + prop.minor;
