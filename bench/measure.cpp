@@ -137,6 +137,24 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
   if (spec) env["spec_source"] = spec->source;
   write_env_json(folder, env);
 
+  // Google Benchmark's JSON (gbench.json) carries the same record in its context.
+  for (const auto& [key, value] :
+       std::vector<std::pair<const char*, std::string>>{{"bench_llama_run_id", run.run_id},
+                                                        {"gpu_name", run.gpu_name},
+                                                        {"gpu_uuid", run.gpu_uuid},
+                                                        {"compute_capability", run.cc},
+                                                        {"driver_version", run.driver_version},
+                                                        {"cuda_runtime_version", run.cuda_runtime_version},
+                                                        {"cuda_driver_version", run.cuda_driver_version},
+                                                        {"cublas_version", run.cublas_version},
+                                                        {"git_commit", run.git_commit},
+                                                        {"build_archs", run.build_archs},
+                                                        {"l2_mode", run.l2_mode},
+                                                        {"spec", run.spec},
+                                                        {"model", model.name}}) {
+    benchmark::AddCustomContext(key, value);
+  }
+
   SweepRunner runner(options, model, plan, device, nvml, spec, run, folder);
   const double started = static_cast<double>(std::time(nullptr));
   const SweepCounts counts = runner.run();
