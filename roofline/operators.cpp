@@ -129,50 +129,18 @@ GemmProblem make_problem(const ModelConfig& model, Op op, const Setting& setting
   throw std::logic_error("make_problem: unknown operator");
 }
 
-namespace {
-
-// a * b * ..., refusing to overflow 64 bits (the counts of a huge setting must be an error, not garbage).
-std::int64_t checked_product(std::initializer_list<std::int64_t> factors) {
-  std::int64_t result = 1;
-  for (std::int64_t f : factors) {
-    if (__builtin_mul_overflow(result, f, &result)) {
-      throw SizeError("a setting of this sweep is too large to count in 64 bits; use smaller --batch or --seq");
-    }
-  }
-  return result;
-}
-
-std::int64_t checked_sum(std::initializer_list<std::int64_t> terms) {
-  std::int64_t result = 0;
-  for (std::int64_t t : terms) {
-    if (__builtin_add_overflow(result, t, &result)) {
-      throw SizeError("a setting of this sweep is too large to count in 64 bits; use smaller --batch or --seq");
-    }
-  }
-  return result;
-}
-
-std::int64_t elements(const Operand& op) { return checked_product({op.rows, op.cols, op.count}); }
-
-}  // namespace
-
 Cost cost_of(const GemmProblem& p) {
   Cost cost;
   cost.flops = checked_product({2, p.m, p.n, p.k, p.batch, p.heads});
-  cost.bytes_min = checked_product({dtype_bytes(p.dtype), checked_sum({elements(p.a), elements(p.b), elements(p.c)})});
+  cost.bytes_min =
+      checked_product({dtype_bytes(p.dtype), checked_sum({p.a.elements(), p.b.elements(), p.c.elements()})});
   return cost;
 }
 
 std::int64_t buffer_bytes(const GemmProblem& p) {
-  // Each extent is bounded by its operand's elements times its strides; products are checked like the cost's.
-  std::int64_t total = 0;
-  for (const Operand* op : {&p.a, &p.b, &p.c}) {
-    const std::int64_t last_head = (p.heads - 1) / op->head_group;
-    total =
-        checked_sum({total, checked_product({p.batch - 1, op->batch_stride}),
-                     checked_product({last_head, op->head_stride}), checked_product({op->rows - 1, op->ld}), op->cols});
-  }
-  return checked_product({dtype_bytes(p.dtype), total});
+  return checked_product(
+      {dtype_bytes(p.dtype), checked_sum({p.a.buffer_elements(p.batch, p.heads), p.b.buffer_elements(p.batch, p.heads),
+                                          p.c.buffer_elements(p.batch, p.heads)})});
 }
 
 }  // namespace roofline

@@ -52,12 +52,6 @@ struct Cost {
 // query heads of its group). Throws SizeError if a count does not fit in 64 bits.
 Cost cost_of(const GemmProblem& problem);
 
-// A setting so large that its FLOPs or bytes do not fit in 64 bits (b = 4096, s = 2^20 for attention, say).
-class SizeError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // Device memory the problem's buffers take (A, B and C at their full strided extents), in bytes.
 std::int64_t buffer_bytes(const GemmProblem& problem);
 

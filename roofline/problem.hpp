@@ -3,9 +3,22 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <stdexcept>
 #include <string>
 
 namespace roofline {
+
+// A setting so large that its FLOPs or bytes do not fit in 64 bits (b = 4096, s = 2^20 for attention, say).
+class SizeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// a * b * ... and a + b + ..., throwing SizeError instead of overflowing 64 bits: the counts of a huge setting must be
+// an error, not garbage.
+std::int64_t checked_product(std::initializer_list<std::int64_t> factors);
+std::int64_t checked_sum(std::initializer_list<std::int64_t> terms);
 
 enum class Dtype { kF16, kBF16 };
 
@@ -38,8 +51,9 @@ struct Operand {
   std::int64_t head_group = 1;
   std::int64_t count = 1;
 
-  std::int64_t elements() const { return rows * cols * count; }
-  // The extent (in elements) of the buffer that holds every matrix of this operand.
+  // Elements of all its distinct matrices (what its minimum bytes count). Throws SizeError on overflow.
+  std::int64_t elements() const;
+  // The extent (in elements) of the buffer that holds every matrix of this operand. Throws SizeError on overflow.
   std::int64_t buffer_elements(std::int64_t batch, std::int64_t heads) const;
 };
 
