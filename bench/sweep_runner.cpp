@@ -9,6 +9,7 @@
 #include <nvtx3/nvtx3.hpp>
 #include <regex>
 
+#include "bench/benchmark_plan.hpp"
 #include "bench/cublas_gemm.hpp"
 #include "bench/validate.hpp"
 #include "bench/variants.hpp"
@@ -154,66 +155,42 @@ void SweepRunner::register_ceilings() {
 }
 
 void SweepRunner::register_points() {
-  std::vector<std::vector<std::size_t>> points_of(plan_.measurements.size());
-  for (std::size_t i = 0; i < plan_.points.size(); ++i) points_of[plan_.points[i].measurement].push_back(i);
-  for (std::size_t mi = 0; mi < plan_.measurements.size(); ++mi) {
-    const roofline::GemmProblem& problem = plan_.measurements[mi];
-    const auto& points = points_of[mi];
-    // The name: every operator and setting the measurement stands for, compactly, so --benchmark_filter finds it.
-    std::vector<std::string> ops, phases, seqs;
-    for (std::size_t pi : points) {
-      const auto& p = plan_.points[pi];
-      for (auto [list, value] : {std::pair{&ops, std::string(roofline::op_info(p.op).name)},
-                                 std::pair{&phases, std::string(roofline::phase_name(p.setting.phase))},
-                                 std::pair{&seqs, std::to_string(p.setting.seq_len)}}) {
-        if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+  for (BenchmarkEntry& entry : benchmark_entries(plan_, options_.impls)) {
+    if (!matches_filter(entry.name)) continue;
+    const roofline::GemmProblem& problem = plan_.measurements[entry.measurement];
+    const kernels::GemmVariant* variant = nullptr;
+    if (entry.impl != "cublas") {
+      std::string why;
+      variant = pick_variant(problem, entry.impl, &why);
+      if (!variant) {
+        write_skipped(entry.points, entry.impl, why);
+        continue;
       }
     }
-    auto join = [](const std::vector<std::string>& parts) {
-      std::string out;
-      for (const auto& part : parts) out += (out.empty() ? "" : "+") + part;
-      return out;
-    };
-    const auto& first = plan_.points[points.front()];
-    const std::string base = join(ops) + "/" + join(phases) + "/b" + std::to_string(first.setting.batch) + "/s" +
-                             (seqs.size() == 1 ? seqs.front() : std::string("*")) + "/" +
-                             roofline::dtype_name(problem.dtype);
+    const std::int64_t needed = roofline::buffer_bytes(problem);
+    const std::int64_t output = entry.impl == "cublas" ? 0
+                                                       : roofline::dtype_bytes(problem.dtype) *
+                                                             problem.c.buffer_elements(problem.batch, problem.heads);
+    const std::int64_t flush = flusher_ ? flusher_->bytes() : 0;
+    if (!fits_in_memory(needed, output, device_.free_memory_bytes - flush)) {
+      write_skipped(entry.points, entry.impl,
+                    "does not fit: needs " + std::to_string((needed + output) >> 20) + " MiB of device memory, " +
+                        std::to_string((device_.free_memory_bytes - flush) >> 20) + " MiB free");
+      continue;
+    }
     const roofline::Cost cost = roofline::cost_of(problem);
     const double peak = spec_ ? spec_->peak_tflops(problem.dtype) * 1e12 : 100e12;
     const double bandwidth = spec_ ? spec_->dram_gbps * 1e9 : 1e12;
     const double estimate = std::max(static_cast<double>(cost.flops) / (0.7 * peak),
                                      static_cast<double>(cost.bytes_min) / (0.8 * bandwidth));
-    for (const std::string& impl : options_.impls) {
-      const std::string name = base + "/" + impl;
-      if (!matches_filter(name)) continue;
-      const kernels::GemmVariant* variant = nullptr;
-      if (impl != "cublas") {
-        std::string why;
-        variant = pick_variant(problem, impl, &why);
-        if (!variant) {
-          write_skipped(points, impl, why);
-          continue;
-        }
-      }
-      const std::int64_t needed = roofline::buffer_bytes(problem);
-      const std::int64_t output = roofline::dtype_bytes(problem.dtype) *
-                                  problem.c.buffer_elements(problem.batch, problem.heads) * (impl == "hand" ? 1 : 0);
-      const std::int64_t flush = flusher_ ? flusher_->bytes() : 0;
-      if (!fits_in_memory(needed, output, device_.free_memory_bytes - flush)) {
-        write_skipped(points, impl,
-                      "does not fit: needs " + std::to_string((needed + output) >> 20) + " MiB of device memory, " +
-                          std::to_string((device_.free_memory_bytes - flush) >> 20) + " MiB free");
-        continue;
-      }
-      auto task = std::make_unique<Task>();
-      task->name = name;
-      task->impl = impl;
-      task->measurement = mi;
-      task->points = points;
-      task->variant = variant;
-      task->repetitions = options_.repetitions.value_or(default_repetitions(estimate));
-      tasks_.push_back(std::move(task));
-    }
+    auto task = std::make_unique<Task>();
+    task->name = std::move(entry.name);
+    task->impl = entry.impl;
+    task->measurement = entry.measurement;
+    task->points = std::move(entry.points);
+    task->variant = variant;
+    task->repetitions = options_.repetitions.value_or(default_repetitions(estimate));
+    tasks_.push_back(std::move(task));
   }
 }
 
@@ -431,6 +408,11 @@ void SweepRunner::write_rows(const Task& task, const Measurement& m) {
 }
 
 void SweepRunner::register_task(Task& task) {
+  // The reporter finds a benchmark's task and result by its name: a second benchmark of the same name would have its
+  // rows written for the other's points.
+  if (!registered_names_.insert(task.name).second) {
+    throw std::logic_error("two benchmarks named \"" + task.name + "\": benchmark names must be unique");
+  }
   Task* t = &task;
   benchmark::RegisterBenchmark(t->name.c_str(),
                                [this, t](benchmark::State& state) { results_[t->name] = guarded(state, *t); })

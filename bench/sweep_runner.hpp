@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "bench/cli.hpp"
@@ -74,6 +75,7 @@ class SweepRunner {
   MeasuredRoofs roofs_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::map<std::string, Measurement> results_;
+  std::set<std::string> registered_names_;
   SweepCounts counts_;
   int finished_ = 0;
   double started_ = 0;
