@@ -8,12 +8,17 @@
 namespace bench {
 
 L2Flusher::L2Flusher(std::int64_t l2_bytes, int sm_count)
-    : buffer_(std::max<std::int64_t>(2 * l2_bytes, 64 << 20) / 16 * 16), sm_count_(sm_count) {
-  BENCH_LLAMA_CUDA_CHECK(cudaMemset(buffer_.get(), 0, static_cast<std::size_t>(buffer_.bytes())));
+    : scratch_(std::max<std::int64_t>(2 * l2_bytes, 64 << 20) / 16 * 16),
+      clean_(scratch_.bytes()),
+      sink_(16),
+      sm_count_(sm_count) {
+  BENCH_LLAMA_CUDA_CHECK(cudaMemset(scratch_.get(), 0, static_cast<std::size_t>(scratch_.bytes())));
+  BENCH_LLAMA_CUDA_CHECK(cudaMemset(clean_.get(), 1, static_cast<std::size_t>(clean_.bytes())));
 }
 
 void L2Flusher::flush(cudaStream_t stream) const {
-  BENCH_LLAMA_CUDA_CHECK(kernels::l2_flush(buffer_.get(), buffer_.bytes(), sm_count_, stream));
+  BENCH_LLAMA_CUDA_CHECK(
+      kernels::l2_flush(scratch_.get(), clean_.get(), scratch_.bytes(), sink_.as<std::uint32_t>(), sm_count_, stream));
 }
 
 double warm_up(const Launch& launch, cudaStream_t stream, const TimingPlan& plan) {

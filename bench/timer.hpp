@@ -12,15 +12,16 @@
 
 namespace bench {
 
-// Evicts L2 by rewriting a buffer of twice its size.
+// Empties L2 and leaves it clean (kernels::l2_flush): rewrites one buffer of twice its size, then reads another.
 class L2Flusher {
  public:
   L2Flusher(std::int64_t l2_bytes, int sm_count);
   void flush(cudaStream_t stream) const;
-  std::int64_t bytes() const { return buffer_.bytes(); }
+  // Device memory the flusher holds.
+  std::int64_t bytes() const { return scratch_.bytes() + clean_.bytes(); }
 
  private:
-  DeviceBuffer buffer_;
+  DeviceBuffer scratch_, clean_, sink_;
   int sm_count_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "bench/counters.hpp"
 #include "bench/cuda_raii.hpp"
 #include "bench/stats.hpp"
 #include "bench/timer.hpp"
@@ -66,7 +67,8 @@ TEST_F(HarnessGpu, FlushEvictsL2) {
   L2Flusher flusher(prop_.l2CacheSize, prop_.multiProcessorCount);
   // A plain (caching) read, issued twice per sample so the second one finds the data in L2 when warm.
   auto read = [&](cudaStream_t s) {
-    BENCH_LLAMA_CUDA_CHECK(kernels::l2_flush(data.get(), bytes, prop_.multiProcessorCount, s));
+    BENCH_LLAMA_CUDA_CHECK(
+        kernels::cached_read(data.get(), bytes, sink.as<std::uint32_t>(), prop_.multiProcessorCount, s));
   };
   TimingPlan warm;
   warm.launches_per_sample = 4;
@@ -76,6 +78,30 @@ TEST_F(HarnessGpu, FlushEvictsL2) {
   RecordProperty("warm_us", std::to_string(warm_s * 1e6));
   RecordProperty("cold_us", std::to_string(cold_s * 1e6));
   EXPECT_GT(cold_s, 1.3 * warm_s) << "cold " << cold_s * 1e6 << " us, warm " << warm_s * 1e6 << " us";
+}
+
+// The flush leaves L2 clean: a read-only kernel right after it, large enough to evict all of L2, makes (almost) no DRAM
+// writes. A flush that only rewrote its buffer would leave about one L2 of dirty lines, written back inside that read
+// (and inside every timed kernel of a cold run). Needs hardware counters; skips, saying why, where they are refused.
+TEST_F(HarnessGpu, FlushLeavesL2Clean) {
+  std::string why;
+  auto profiler = CounterProfiler::create(&why);
+  if (!profiler) GTEST_SKIP() << counters_refused_hint(why);
+  const std::int64_t bytes = (2 * static_cast<std::int64_t>(prop_.l2CacheSize)) / 16 * 16;
+  DeviceBuffer data(bytes), sink(64);
+  BENCH_LLAMA_CUDA_CHECK(cudaMemset(data.get(), 1, bytes));
+  L2Flusher flusher(prop_.l2CacheSize, prop_.multiProcessorCount);
+  const Launch read = [&](cudaStream_t s) {
+    BENCH_LLAMA_CUDA_CHECK(
+        kernels::cached_read(data.get(), bytes, sink.as<std::uint32_t>(), prop_.multiProcessorCount, s));
+  };
+  const auto values = profiler->measure(read, stream_->get(), &flusher, &why);
+  ASSERT_TRUE(values) << why;
+  RecordProperty("dram_write_bytes", std::to_string(values->dram_write_bytes));
+  RecordProperty("dram_read_bytes", std::to_string(values->dram_read_bytes));
+  EXPECT_LT(values->dram_write_bytes, 0.02 * prop_.l2CacheSize)
+      << "a read-only kernel after the flush wrote " << values->dram_write_bytes / 1e6 << " MB to DRAM";
+  EXPECT_GT(values->dram_read_bytes, 0.9 * static_cast<double>(bytes)) << "the read did not come from DRAM: the flush did not evict";
 }
 
 // An error inside a timed launch surfaces as a CudaError with its name, not a hang or a time.

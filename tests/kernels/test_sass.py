@@ -152,3 +152,16 @@ def test_ptxas_reports_no_wgmma_serialization(tmp_path):
     assert "gemm_wgmma_kernel" in result.stderr, "ptxas -v printed nothing about the kernel"
     assert "C7510" not in result.stderr and "serialized" not in result.stderr, result.stderr
     assert " 0 bytes spill stores" in result.stderr
+
+
+def test_the_flush_leaves_l2_clean_its_last_pass_only_reads(kernels_library, sass):
+    """The cold-L2 flush ends with a read-only pass (docs/measuring.md): its kernel loads and stores nothing but the
+    one data-dependent word that keeps the loads alive. A store there would leave dirty lines for the next timed
+    kernel to write back."""
+    passes = {arch: ins for (member, arch, function), ins in sass.items() if "cached_read_kernel" in function}
+    assert set(passes) == build_archs(kernels_library), f"cached_read_kernel built for {sorted(passes)}"
+    for arch, ins in passes.items():
+        stores = [i for i in ins if i.split()[0].startswith(("STG", "ST.", "RED", "ATOM"))]
+        loads = [i for i in ins if i.split()[0].startswith("LDG")]
+        assert loads, f"{arch}: the clean pass loads nothing"
+        assert len(stores) <= 1, f"{arch}: the clean pass stores: {stores}"
