@@ -1,12 +1,9 @@
 #include "bench/counters.hpp"
 
 #include <cuda.h>
-#include <cupti_profiler_host.h>
-#include <cupti_profiler_target.h>
-#include <cupti_range_profiler.h>
-#include <cupti_target.h>
 
 #include "bench/cuda_check.hpp"
+#include "bench/cupti_api.hpp"
 
 namespace bench {
 namespace {
@@ -19,9 +16,15 @@ Params params(std::size_t struct_size) {
   return p;
 }
 
+// The loaded API: only called after cupti_api() succeeded (check_metrics_offline and CounterProfiler::create ask).
+const CuptiApi& cupti() {
+  std::string why;
+  return *cupti_api(&why);
+}
+
 const char* cupti_text(CUptiResult result) {
   const char* text = nullptr;
-  cuptiGetResultString(result, &text);
+  cupti().GetResultString(result, &text);
   return text ? text : "unknown CUPTI error";
 }
 
@@ -36,7 +39,7 @@ struct HostConfig {
     init.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
     init.pChipName = chip.c_str();
     init.pCounterAvailabilityImage = availability;
-    if (const CUptiResult r = cuptiProfilerHostInitialize(&init); r != CUPTI_SUCCESS) {
+    if (const CUptiResult r = cupti().ProfilerHostInitialize(&init); r != CUPTI_SUCCESS) {
       error = "chip " + chip + ": " + cupti_text(r);
       return;
     }
@@ -47,14 +50,14 @@ struct HostConfig {
     add.pHostObject = host;
     add.ppMetricNames = names.data();
     add.numMetrics = names.size();
-    if (const CUptiResult r = cuptiProfilerHostConfigAddMetrics(&add); r != CUPTI_SUCCESS) {
+    if (const CUptiResult r = cupti().ProfilerHostConfigAddMetrics(&add); r != CUPTI_SUCCESS) {
       error = "metrics on " + chip + ": " + cupti_text(r);
       return;
     }
     auto size = params<CUpti_Profiler_Host_GetConfigImageSize_Params>(
         CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE);
     size.pHostObject = host;
-    if (const CUptiResult r = cuptiProfilerHostGetConfigImageSize(&size); r != CUPTI_SUCCESS) {
+    if (const CUptiResult r = cupti().ProfilerHostGetConfigImageSize(&size); r != CUPTI_SUCCESS) {
       error = cupti_text(r);
       return;
     }
@@ -63,13 +66,13 @@ struct HostConfig {
     get.pHostObject = host;
     get.configImageSize = image.size();
     get.pConfigImage = image.data();
-    if (const CUptiResult r = cuptiProfilerHostGetConfigImage(&get); r != CUPTI_SUCCESS) error = cupti_text(r);
+    if (const CUptiResult r = cupti().ProfilerHostGetConfigImage(&get); r != CUPTI_SUCCESS) error = cupti_text(r);
   }
   ~HostConfig() {
     if (host) {
       auto done = params<CUpti_Profiler_Host_Deinitialize_Params>(CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE);
       done.pHostObject = host;
-      cuptiProfilerHostDeinitialize(&done);
+      cupti().ProfilerHostDeinitialize(&done);
     }
   }
   HostConfig(const HostConfig&) = delete;
@@ -99,6 +102,7 @@ const std::vector<const char*>& counter_metrics() {
 
 MetricCheck check_metrics_offline(const std::string& chip) {
   MetricCheck check;
+  if (!cupti_api(&check.error)) return check;
   HostConfig config(chip, nullptr);
   if (!config.error.empty()) {
     check.error = config.error;
@@ -108,7 +112,7 @@ MetricCheck check_metrics_offline(const std::string& chip) {
       params<CUpti_Profiler_Host_GetNumOfPasses_Params>(CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
   passes.configImageSize = config.image.size();
   passes.pConfigImage = config.image.data();
-  if (const CUptiResult r = cuptiProfilerHostGetNumOfPasses(&passes); r != CUPTI_SUCCESS) {
+  if (const CUptiResult r = cupti().ProfilerHostGetNumOfPasses(&passes); r != CUPTI_SUCCESS) {
     check.error = cupti_text(r);
     return check;
   }
@@ -118,9 +122,12 @@ MetricCheck check_metrics_offline(const std::string& chip) {
 }
 
 std::string counters_refused_hint(const std::string& why) {
-  return "hardware counters unavailable (" + why +
-         "): the dram_bytes_measured, l2_bytes_measured and intensity_measured columns stay empty. To allow them: run "
-         "as root, or load the driver with NVreg_RestrictProfilingToAdminUsers=0 (see NVIDIA's "
+  const std::string columns = "hardware counters unavailable (" + why +
+                              "): the dram_bytes_measured, l2_bytes_measured and intensity_measured columns stay empty";
+  if (why.rfind("CUPTI (", 0) == 0 || why.find(" lacks ") != std::string::npos)
+    return columns;  // the library: fix named
+  return columns +
+         ". To allow them: run as root, or load the driver with NVreg_RestrictProfilingToAdminUsers=0 (see NVIDIA's "
          "ERR_NVGPUCTRPERM page), and make sure no other profiler (Nsight Compute, DCGM profiling) is attached";
 }
 
@@ -136,14 +143,15 @@ CounterProfiler::~CounterProfiler() {
   if (state_ && state_->range) {
     auto off = params<CUpti_RangeProfiler_Disable_Params>(CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE);
     off.pRangeProfilerObject = state_->range;
-    cuptiRangeProfilerDisable(&off);
+    cupti().RangeProfilerDisable(&off);
   }
 }
 
 std::unique_ptr<CounterProfiler> CounterProfiler::create(std::string* why) {
+  if (!cupti_api(why)) return nullptr;
   BENCH_LLAMA_CUDA_CHECK(cudaFree(nullptr));  // make sure the context exists
   auto init = params<CUpti_Profiler_Initialize_Params>(CUpti_Profiler_Initialize_Params_STRUCT_SIZE);
-  if (const CUptiResult r = cuptiProfilerInitialize(&init); r != CUPTI_SUCCESS) {
+  if (const CUptiResult r = cupti().ProfilerInitialize(&init); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
     return nullptr;
   }
@@ -151,7 +159,7 @@ std::unique_ptr<CounterProfiler> CounterProfiler::create(std::string* why) {
   BENCH_LLAMA_CUDA_CHECK(cudaGetDevice(&device));
   auto chip = params<CUpti_Device_GetChipName_Params>(CUpti_Device_GetChipName_Params_STRUCT_SIZE);
   chip.deviceIndex = static_cast<std::size_t>(device);
-  if (const CUptiResult r = cuptiDeviceGetChipName(&chip); r != CUPTI_SUCCESS) {
+  if (const CUptiResult r = cupti().DeviceGetChipName(&chip); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
     return nullptr;
   }
@@ -164,13 +172,13 @@ std::unique_ptr<CounterProfiler> CounterProfiler::create(std::string* why) {
   auto avail =
       params<CUpti_Profiler_GetCounterAvailability_Params>(CUpti_Profiler_GetCounterAvailability_Params_STRUCT_SIZE);
   avail.ctx = ctx;
-  if (const CUptiResult r = cuptiProfilerGetCounterAvailability(&avail); r != CUPTI_SUCCESS) {
+  if (const CUptiResult r = cupti().ProfilerGetCounterAvailability(&avail); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
     return nullptr;
   }
   std::vector<std::uint8_t> availability(avail.counterAvailabilityImageSize);
   avail.pCounterAvailabilityImage = availability.data();
-  if (const CUptiResult r = cuptiProfilerGetCounterAvailability(&avail); r != CUPTI_SUCCESS) {
+  if (const CUptiResult r = cupti().ProfilerGetCounterAvailability(&avail); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
     return nullptr;
   }
@@ -182,7 +190,7 @@ std::unique_ptr<CounterProfiler> CounterProfiler::create(std::string* why) {
   }
   auto on = params<CUpti_RangeProfiler_Enable_Params>(CUpti_RangeProfiler_Enable_Params_STRUCT_SIZE);
   on.ctx = ctx;
-  if (const CUptiResult r = cuptiRangeProfilerEnable(&on); r != CUPTI_SUCCESS) {
+  if (const CUptiResult r = cupti().RangeProfilerEnable(&on); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
     return nullptr;
   }
@@ -194,7 +202,7 @@ std::unique_ptr<CounterProfiler> CounterProfiler::create(std::string* why) {
   size.pMetricNames = names.data();
   size.numMetrics = names.size();
   size.maxNumOfRanges = 1;
-  if (const CUptiResult r = cuptiRangeProfilerGetCounterDataSize(&size); r != CUPTI_SUCCESS) {
+  if (const CUptiResult r = cupti().RangeProfilerGetCounterDataSize(&size); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
     return std::unique_ptr<CounterProfiler>(new CounterProfiler(std::move(state)));  // destructor disables it
   }
@@ -218,7 +226,7 @@ std::optional<CounterValues> CounterProfiler::measure(const Launch& launch, cuda
   image.pRangeProfilerObject = s.range;
   image.counterDataSize = s.counter_data.size();
   image.pCounterData = s.counter_data.data();
-  if (const CUptiResult r = cuptiRangeProfilerCounterDataImageInitialize(&image); r != CUPTI_SUCCESS) return fail(r);
+  if (const CUptiResult r = cupti().RangeProfilerCounterDataImageInitialize(&image); r != CUPTI_SUCCESS) return fail(r);
   auto config = params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
   config.pRangeProfilerObject = s.range;
   config.configSize = s.config->image.size();
@@ -232,7 +240,7 @@ std::optional<CounterValues> CounterProfiler::measure(const Launch& launch, cuda
   config.minNestingLevel = 1;
   config.passIndex = 0;
   config.targetNestingLevel = 1;
-  if (const CUptiResult r = cuptiRangeProfilerSetConfig(&config); r != CUPTI_SUCCESS) return fail(r);
+  if (const CUptiResult r = cupti().RangeProfilerSetConfig(&config); r != CUPTI_SUCCESS) return fail(r);
 
   // One pass per replay the metrics need, each in the cold state the timing used.
   for (int pass = 0; pass < 64; ++pass) {
@@ -240,24 +248,24 @@ std::optional<CounterValues> CounterProfiler::measure(const Launch& launch, cuda
     BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
     auto start = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
     start.pRangeProfilerObject = s.range;
-    if (const CUptiResult r = cuptiRangeProfilerStart(&start); r != CUPTI_SUCCESS) return fail(r);
+    if (const CUptiResult r = cupti().RangeProfilerStart(&start); r != CUPTI_SUCCESS) return fail(r);
     auto push = params<CUpti_RangeProfiler_PushRange_Params>(CUpti_RangeProfiler_PushRange_Params_STRUCT_SIZE);
     push.pRangeProfilerObject = s.range;
     push.pRangeName = "point";
-    if (const CUptiResult r = cuptiRangeProfilerPushRange(&push); r != CUPTI_SUCCESS) return fail(r);
+    if (const CUptiResult r = cupti().RangeProfilerPushRange(&push); r != CUPTI_SUCCESS) return fail(r);
     launch(stream);
     BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
     auto pop = params<CUpti_RangeProfiler_PopRange_Params>(CUpti_RangeProfiler_PopRange_Params_STRUCT_SIZE);
     pop.pRangeProfilerObject = s.range;
-    if (const CUptiResult r = cuptiRangeProfilerPopRange(&pop); r != CUPTI_SUCCESS) return fail(r);
+    if (const CUptiResult r = cupti().RangeProfilerPopRange(&pop); r != CUPTI_SUCCESS) return fail(r);
     auto stop = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
     stop.pRangeProfilerObject = s.range;
-    if (const CUptiResult r = cuptiRangeProfilerStop(&stop); r != CUPTI_SUCCESS) return fail(r);
+    if (const CUptiResult r = cupti().RangeProfilerStop(&stop); r != CUPTI_SUCCESS) return fail(r);
     if (stop.isAllPassSubmitted) break;
   }
   auto decode = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
   decode.pRangeProfilerObject = s.range;
-  if (const CUptiResult r = cuptiRangeProfilerDecodeData(&decode); r != CUPTI_SUCCESS) return fail(r);
+  if (const CUptiResult r = cupti().RangeProfilerDecodeData(&decode); r != CUPTI_SUCCESS) return fail(r);
 
   std::vector<const char*> names = counter_metrics();
   std::vector<double> values(names.size(), 0.0);
@@ -270,7 +278,7 @@ std::optional<CounterValues> CounterProfiler::measure(const Launch& launch, cuda
   eval.ppMetricNames = names.data();
   eval.numMetrics = names.size();
   eval.pMetricValues = values.data();
-  if (const CUptiResult r = cuptiProfilerHostEvaluateToGpuValues(&eval); r != CUPTI_SUCCESS) return fail(r);
+  if (const CUptiResult r = cupti().ProfilerHostEvaluateToGpuValues(&eval); r != CUPTI_SUCCESS) return fail(r);
   return CounterValues{values[0], values[1], values[2], values[3]};
 }
 

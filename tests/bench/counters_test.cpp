@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bench/cupti_api.hpp"
+
 namespace bench {
 namespace {
 
@@ -43,6 +45,29 @@ TEST(CounterMetricsCheck, RefusalHintNamesTheFix) {
   const std::string hint = counters_refused_hint("CUPTI_ERROR_INSUFFICIENT_PRIVILEGES");
   EXPECT_NE(hint.find("NVreg_RestrictProfilingToAdminUsers=0"), std::string::npos);
   EXPECT_NE(hint.find("stay empty"), std::string::npos);
+}
+
+TEST(CounterMetricsCheck, CuptiIsLookedForWhereCudaInstallsPutIt) {
+  const std::vector<std::string> candidates = cupti_candidates();
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates.front().find('/'), std::string::npos) << "first by name: LD_LIBRARY_PATH and RUNPATH win";
+  auto has = [&](const std::string& folder) {
+    for (const auto& c : candidates) {
+      if (c.rfind(folder + "/libcupti.so.", 0) == 0) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("/usr/local/cuda/extras/CUPTI/lib64"));
+  EXPECT_TRUE(has("/usr/local/cuda/lib64"));
+  EXPECT_TRUE(has("/usr/local/cuda/targets/x86_64-linux/lib"));
+}
+
+TEST(CounterMetricsCheck, AMissingLibraryIsNotCalledAPermissionProblem) {
+  const std::string hint = counters_refused_hint(
+      "CUPTI (libcupti.so.13) not found (tried ...); add the folder that holds it, e.g. "
+      "/usr/local/cuda/extras/CUPTI/lib64, to LD_LIBRARY_PATH");
+  EXPECT_NE(hint.find("LD_LIBRARY_PATH"), std::string::npos);
+  EXPECT_EQ(hint.find("NVreg_RestrictProfilingToAdminUsers"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,116 @@
+#include "bench/cupti_api.hpp"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#ifndef BENCH_LLAMA_CUPTI_SONAME
+#error "BENCH_LLAMA_CUPTI_SONAME (libcupti.so.<CUDA major>) comes from bench/CMakeLists.txt"
+#endif
+#ifndef BENCH_LLAMA_CUPTI_DIR
+#define BENCH_LLAMA_CUPTI_DIR ""
+#endif
+
+namespace bench {
+namespace {
+
+template <class Fn>
+bool bind(void* lib, const char* name, Fn& fn) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+  return fn != nullptr;
+}
+
+// Binds every function, or returns the first missing one's name.
+std::string bind_all(void* lib, CuptiApi& a) {
+  const std::pair<const char*, bool> bound[] = {
+      {"cuptiGetResultString", bind(lib, "cuptiGetResultString", a.GetResultString)},
+      {"cuptiDeviceGetChipName", bind(lib, "cuptiDeviceGetChipName", a.DeviceGetChipName)},
+      {"cuptiProfilerInitialize", bind(lib, "cuptiProfilerInitialize", a.ProfilerInitialize)},
+      {"cuptiProfilerGetCounterAvailability",
+       bind(lib, "cuptiProfilerGetCounterAvailability", a.ProfilerGetCounterAvailability)},
+      {"cuptiProfilerHostInitialize", bind(lib, "cuptiProfilerHostInitialize", a.ProfilerHostInitialize)},
+      {"cuptiProfilerHostDeinitialize", bind(lib, "cuptiProfilerHostDeinitialize", a.ProfilerHostDeinitialize)},
+      {"cuptiProfilerHostConfigAddMetrics",
+       bind(lib, "cuptiProfilerHostConfigAddMetrics", a.ProfilerHostConfigAddMetrics)},
+      {"cuptiProfilerHostGetConfigImageSize",
+       bind(lib, "cuptiProfilerHostGetConfigImageSize", a.ProfilerHostGetConfigImageSize)},
+      {"cuptiProfilerHostGetConfigImage", bind(lib, "cuptiProfilerHostGetConfigImage", a.ProfilerHostGetConfigImage)},
+      {"cuptiProfilerHostGetNumOfPasses", bind(lib, "cuptiProfilerHostGetNumOfPasses", a.ProfilerHostGetNumOfPasses)},
+      {"cuptiProfilerHostEvaluateToGpuValues",
+       bind(lib, "cuptiProfilerHostEvaluateToGpuValues", a.ProfilerHostEvaluateToGpuValues)},
+      {"cuptiRangeProfilerEnable", bind(lib, "cuptiRangeProfilerEnable", a.RangeProfilerEnable)},
+      {"cuptiRangeProfilerDisable", bind(lib, "cuptiRangeProfilerDisable", a.RangeProfilerDisable)},
+      {"cuptiRangeProfilerGetCounterDataSize",
+       bind(lib, "cuptiRangeProfilerGetCounterDataSize", a.RangeProfilerGetCounterDataSize)},
+      {"cuptiRangeProfilerCounterDataImageInitialize",
+       bind(lib, "cuptiRangeProfilerCounterDataImageInitialize", a.RangeProfilerCounterDataImageInitialize)},
+      {"cuptiRangeProfilerSetConfig", bind(lib, "cuptiRangeProfilerSetConfig", a.RangeProfilerSetConfig)},
+      {"cuptiRangeProfilerStart", bind(lib, "cuptiRangeProfilerStart", a.RangeProfilerStart)},
+      {"cuptiRangeProfilerStop", bind(lib, "cuptiRangeProfilerStop", a.RangeProfilerStop)},
+      {"cuptiRangeProfilerPushRange", bind(lib, "cuptiRangeProfilerPushRange", a.RangeProfilerPushRange)},
+      {"cuptiRangeProfilerPopRange", bind(lib, "cuptiRangeProfilerPopRange", a.RangeProfilerPopRange)},
+      {"cuptiRangeProfilerDecodeData", bind(lib, "cuptiRangeProfilerDecodeData", a.RangeProfilerDecodeData)},
+  };
+  for (const auto& [name, ok] : bound) {
+    if (!ok) return name;
+  }
+  return "";
+}
+
+struct Loaded {
+  CuptiApi api;
+  std::string why;  // empty when loaded
+};
+
+Loaded load() {
+  Loaded loaded;
+  std::string tried;
+  for (const std::string& candidate : cupti_candidates()) {
+    if (candidate.find('/') != std::string::npos && !std::filesystem::exists(candidate)) continue;
+    tried += (tried.empty() ? "" : ", ") + candidate;
+    void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib) continue;
+    if (const std::string missing = bind_all(lib, loaded.api); !missing.empty()) {
+      loaded.why = candidate + " lacks " + missing + " (a CUPTI older than CUDA 13's); point LD_LIBRARY_PATH at the " +
+                   "CUPTI of CUDA 13 or newer";
+      return loaded;
+    }
+    return loaded;
+  }
+  loaded.why = std::string("CUPTI (") + BENCH_LLAMA_CUPTI_SONAME + ") not found (tried " + tried +
+               "); add the folder that holds it, e.g. /usr/local/cuda/extras/CUPTI/lib64, to LD_LIBRARY_PATH";
+  return loaded;
+}
+
+}  // namespace
+
+std::vector<std::string> cupti_candidates() {
+  const std::string soname = BENCH_LLAMA_CUPTI_SONAME;
+  std::vector<std::string> folders;
+  if (const char* home = std::getenv("CUDA_HOME"); home && *home) {
+    folders.push_back(std::string(home) + "/extras/CUPTI/lib64");
+    folders.push_back(std::string(home) + "/lib64");
+  }
+  if (std::string(BENCH_LLAMA_CUPTI_DIR).size() > 0) folders.emplace_back(BENCH_LLAMA_CUPTI_DIR);
+  for (const char* root : {"/usr/local/cuda", "/opt/cuda"}) {
+    for (const char* sub : {"/extras/CUPTI/lib64", "/lib64", "/targets/x86_64-linux/lib", "/lib"}) {
+      folders.push_back(std::string(root) + sub);
+    }
+  }
+  folders.emplace_back("/usr/lib/x86_64-linux-gnu");
+  std::vector<std::string> candidates = {soname};
+  for (const auto& folder : folders) candidates.push_back(folder + "/" + soname);
+  return candidates;
+}
+
+const CuptiApi* cupti_api(std::string* why) {
+  static const Loaded loaded = load();
+  if (!loaded.why.empty()) {
+    *why = loaded.why;
+    return nullptr;
+  }
+  return &loaded.api;
+}
+
+}  // namespace bench
