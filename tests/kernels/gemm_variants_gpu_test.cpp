@@ -63,6 +63,7 @@ std::vector<Case> cases(Dtype dtype) {
       {"pv_ar_b1_s4096", op(llama33b, Op::kPv, Phase::kAr, 1, 4096)},
       {"pv_ar_b3_s200", op(llama33b, Op::kPv, Phase::kAr, 3, 200)},
       {"gqa_qk_ar_b2_s512", op(llama70b, Op::kQk, Phase::kAr, 2, 512)},
+      {"gqa_pv_ar_b1_s8192", op(llama70b, Op::kPv, Phase::kAr, 1, 8192)},  // 64 pairs: the context is split
       {"gqa_pv_init_b1_s128", op(llama70b, Op::kPv, Phase::kInit, 1, 128)},
   };
   return out;

@@ -24,6 +24,19 @@ def gpu_present() -> bool:
 pytestmark = pytest.mark.skipif(not gpu_present(), reason="no GPU (nvidia-smi -L fails): GPU fault tests not run")
 
 
+def planned(bench_llama, *sweep):
+    """The points `bench_llama --list` plans for these sweep arguments (op, phase, b, s per point), so that expected
+    row counts follow the planner instead of being restated here."""
+    listing = subprocess.run([bench_llama, "--list", *sweep], capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    lines = [line.split() for line in listing.stdout.splitlines() if line and not line.startswith("#")]
+    header, rows = lines[0], lines[1:]
+    assert header[:4] == ["op", "phase", "b", "s"], header
+    return pd.DataFrame([r[:4] for r in rows], columns=["op", "phase", "batch", "seq_len"]).astype(
+        {"batch": int, "seq_len": int}
+    )
+
+
 def run(bench_llama, out, *args, timeout=300):
     env = dict(os.environ, BENCH_LLAMA_TEST_VARIANTS="1")
     return subprocess.run([bench_llama, "--gpu", "0", "--no-plot", "--repetitions", "3", "--out", out, *args],
@@ -31,35 +44,37 @@ def run(bench_llama, out, *args, timeout=300):
 
 
 def test_a_slightly_wrong_kernel_is_never_reported_ok(bench_llama, tmp_path):
-    result = run(bench_llama, tmp_path / "o", "--impl", "test_wrong", "--ops", "q_proj,qk,pv", "--phase", "init",
-                 "--batch", "1", "--seq", "256")  # fmt: skip
+    sweep = ["--ops", "q_proj,qk,pv", "--phase", "init", "--batch", "1", "--seq", "256"]
+    result = run(bench_llama, tmp_path / "o", "--impl", "test_wrong", *sweep)
     assert result.returncode == 0, result.stderr
     rows = pd.read_csv(tmp_path / "o" / "roofline.csv")
     wrong = rows[rows["impl"] == "test_wrong"]
-    assert len(wrong) == 6 and set(wrong["status"]) == {"invalid"}
+    assert len(wrong) == len(planned(bench_llama, *sweep)) == 3
+    assert set(wrong["status"]) == {"invalid"}
     assert (wrong["rel_error"] > 2e-3).all() and wrong["time_us_median"].isna().all()
 
 
 def test_out_of_memory_skips_the_point_and_the_sweep_goes_on(bench_llama, tmp_path):
-    result = run(bench_llama, tmp_path / "o", "--impl", "test_oom,cublas", "--ops", "q_proj", "--phase", "ar",
-                 "--batch", "1,2", "--seq", "128")  # fmt: skip
+    sweep = ["--ops", "q_proj", "--phase", "ar", "--batch", "1,2", "--seq", "128"]
+    result = run(bench_llama, tmp_path / "o", "--impl", "test_oom,cublas", *sweep)
     assert result.returncode == 0, result.stderr
     rows = pd.read_csv(tmp_path / "o" / "roofline.csv")
     oom = rows[rows["impl"] == "test_oom"]
-    assert len(oom) == 8 and set(oom["status"]) == {"skipped"}
+    assert len(oom) == len(planned(bench_llama, *sweep)) and set(oom["status"]) == {"skipped"}
     assert oom["reason"].str.contains("out of device memory").all()
     assert set(rows[rows["impl"] == "cublas"]["status"]) == {"ok"}
 
 
 def test_a_kernel_fault_stops_the_run_and_keeps_every_earlier_row(bench_llama, tmp_path):
-    result = run(bench_llama, tmp_path / "o", "--impl", "cublas,test_fault", "--ops", "q_proj", "--phase", "ar",
-                 "--batch", "1,2", "--seq", "128")  # fmt: skip
+    sweep = ["--ops", "q_proj", "--phase", "ar", "--batch", "1,2", "--seq", "128"]
+    result = run(bench_llama, tmp_path / "o", "--impl", "cublas,test_fault", *sweep)
     assert result.returncode == 3, result.stderr
     assert "unusable" in result.stderr
     rows = pd.read_csv(tmp_path / "o" / "roofline.csv")  # well-formed
     assert (rows["series"] == "ceiling").sum() >= 2
     first = rows[(rows["impl"] == "cublas") & (rows["batch"] == 1)]
-    assert len(first) == 4 and set(first["status"]) == {"ok"}  # q/k/v/o share the measurement before the fault
+    plan = planned(bench_llama, *sweep)
+    assert len(first) == (plan["batch"] == 1).sum() and set(first["status"]) == {"ok"}  # measured before the fault
     fault = rows[rows["impl"] == "test_fault"]
     assert set(fault["status"]) == {"error"} and fault["reason"].str.contains("cudaError").all()
     assert rows[rows["batch"] == 2].empty, "nothing after the fault may be reported"
