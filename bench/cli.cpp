@@ -79,7 +79,6 @@ const std::set<std::string> kBenchmarkFlags = {"benchmark_list_tests",
                                                "benchmark_min_time",
                                                "benchmark_min_warmup_time",
                                                "benchmark_repetitions",
-                                               "benchmark_enable_random_interleaving",
                                                "benchmark_report_aggregates_only",
                                                "benchmark_display_aggregates_only",
                                                "benchmark_format",
@@ -122,6 +121,11 @@ Options parse_cli(const std::vector<std::string>& args) {
     if (arg.rfind("--benchmark_", 0) == 0) {
       const std::string name =
           arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+      if (name == "benchmark_enable_random_interleaving") {
+        throw UsageError(
+            "--benchmark_enable_random_interleaving is not supported: bench_llama measures the ceilings first, so "
+            "that every point is judged against this run's roofs; leave it out");
+      }
       if (kBenchmarkFlags.count(name) == 0) {
         throw UsageError("unknown Google Benchmark flag \"" + arg +
                          "\"; see bench_llama --help for the --benchmark_* "
@@ -294,7 +298,8 @@ Google Benchmark flags (passed through; bench_llama sets the time unit and manua
   --benchmark_format=console|json     what goes to the terminal
   --benchmark_counters_tabular=true   counters as columns on the terminal
   --benchmark_context=KEY=VALUE,...   extra context in the JSON
-  Every other --benchmark_* flag of Google Benchmark is accepted too.
+  Every other --benchmark_* flag of Google Benchmark is accepted too, but for
+  --benchmark_enable_random_interleaving (the ceilings must run first).
 
 Exit codes: 0 done; 2 bad usage or input (the message names the fix); 3 no usable GPU or a device failure;
 1 an internal error. An interrupted run keeps every finished row.

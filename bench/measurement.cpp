@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 
+#include "bench/cuda_check.hpp"
 #include "bench/stats.hpp"
 
 namespace bench {
@@ -145,6 +147,26 @@ roofline::PointRow ceiling_row(const roofline::RunInfo& run, const std::string& 
     row.roof_source = "datasheet";
   }
   return row;
+}
+
+Measurement failed_measurement(const std::exception& e, bool* sticky) {
+  Measurement m;
+  m.status = roofline::kStatusError;
+  *sticky = false;
+  if (const auto* cuda = dynamic_cast<const CudaError*>(&e)) {
+    *sticky = cuda->sticky();
+    if (cuda->out_of_memory()) {
+      m.status = roofline::kStatusSkipped;
+      m.reason = "out of device memory: " + std::string(e.what());
+      return m;
+    }
+    m.reason = e.what();
+  } else if (dynamic_cast<const std::bad_alloc*>(&e)) {
+    m.reason = "out of host memory (std::bad_alloc) while preparing or timing the point";
+  } else {
+    m.reason = std::string("internal error while measuring: ") + e.what();
+  }
+  return m;
 }
 
 bool fits_in_memory(std::int64_t buffer_bytes, std::int64_t output_bytes, std::int64_t free_bytes) {

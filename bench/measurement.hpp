@@ -1,6 +1,7 @@
 // What timing one problem produced, and how it becomes CSV rows (pure functions, tested on the CPU).
 #pragma once
 
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ struct Measurement {
   std::vector<Telemetry> telemetry;       // readings taken around the timed loop
   std::optional<CounterValues> counters;  // the counter pass, with --counters
 };
+
+// What a benchmark that threw measured: a CudaError that ran out of memory is a skipped point, any other failure an
+// error row whose reason is the message. *sticky is set when the CUDA context cannot be trusted any more (a kernel
+// fault): the sweep must stop.
+Measurement failed_measurement(const std::exception& e, bool* sticky);
 
 // The run's measured ceilings, filled in as the ceiling benchmarks finish (they run first).
 struct MeasuredRoofs {

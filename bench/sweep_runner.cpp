@@ -74,13 +74,7 @@ class SweepRunner::Reporter : public benchmark::BenchmarkReporter {
     json_.SetOutputStream(&json);
     json_.SetErrorStream(&json);
   }
-  // The sweep runs in two passes (ceilings, then points) that make one JSON document: the context is written once,
-  // and the document is closed by finish(), not by Google Benchmark's Finalize after each pass.
-  bool ReportContext(const Context& context) override {
-    if (context_written_) return true;
-    context_written_ = true;
-    return json_.ReportContext(context);
-  }
+  bool ReportContext(const Context& context) override { return json_.ReportContext(context); }
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.run_type != Run::RT_Iteration) continue;
@@ -89,19 +83,26 @@ class SweepRunner::Reporter : public benchmark::BenchmarkReporter {
           std::find_if(runner_.tasks_.begin(), runner_.tasks_.end(), [&](const auto& t) { return t->name == name; });
       auto result = runner_.results_.find(name);
       if (task == runner_.tasks_.end() || result == runner_.results_.end()) continue;
-      runner_.write_rows(**task, result->second);
+      try {
+        runner_.write_rows(**task, result->second);
+      } catch (const std::exception& e) {
+        // Rows cannot be written (a full disk, say): stop the sweep, keep the JSON well-formed, say why at the end.
+        if (!runner_.report_failure_) runner_.report_failure_ = std::current_exception();
+        stop_requested() = true;
+      }
     }
     json_.ReportRuns(runs);
   }
-  void Finalize() override {}
-  void finish() {
-    if (context_written_) json_.Finalize();
+  // Google Benchmark calls Finalize at the end of the run; run() calls it again on the way out of an exception.
+  void Finalize() override {
+    if (!finalized_) json_.Finalize();
+    finalized_ = true;
   }
 
  private:
   SweepRunner& runner_;
   benchmark::JSONReporter json_;
-  bool context_written_ = false;
+  bool finalized_ = false;
 };
 
 SweepRunner::SweepRunner(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
@@ -230,7 +231,7 @@ Measurement SweepRunner::guarded(benchmark::State& state, const Task& task) {
   Measurement m;
   if (stop_requested()) {
     m.status = kInterrupted;
-    counts_.interrupted = true;
+    counts_.interrupted = counts_.interrupted || !report_failure_;  // a write failure is said as such, not as a signal
     state.SkipWithError("interrupted (SIGINT/SIGTERM): not run");
     return m;
   }
@@ -242,14 +243,12 @@ Measurement SweepRunner::guarded(benchmark::State& state, const Task& task) {
   try {
     nvtx3::scoped_range range{task.name.c_str()};
     m = task.kind == Task::Kind::kCeiling ? measure_ceiling(state, task) : measure_problem(state, task);
-    if (m.status != roofline::kStatusOk) state.SkipWithError(m.reason.c_str());
-  } catch (const CudaError& e) {
-    m = Measurement{};
-    m.status = e.out_of_memory() ? roofline::kStatusSkipped : roofline::kStatusError;
-    m.reason = (e.out_of_memory() ? "out of device memory: " : "") + std::string(e.what());
-    if (e.sticky()) counts_.device_failed = true;
-    state.SkipWithError(m.reason.c_str());
+  } catch (const std::exception& e) {  // nothing may escape into Google Benchmark: it is a row, and the sweep goes on
+    bool sticky = false;
+    m = failed_measurement(e, &sticky);
+    if (sticky) counts_.device_failed = true;
   }
+  if (m.status != roofline::kStatusOk) state.SkipWithError(m.reason.c_str());
   return m;
 }
 
@@ -422,23 +421,27 @@ void SweepRunner::register_task(Task& task) {
 }
 
 SweepCounts SweepRunner::run() {
-  // Pass 1: the measured ceilings, whatever --benchmark_filter says, so that every point is judged against them.
+  // One Google Benchmark run (so that --benchmark_out gets every benchmark, once): the measured ceilings are
+  // registered first, whatever --benchmark_filter says, so that every point is judged against them; then the points
+  // the filter selects (register_points applies it, so the progress line counts what will run).
   register_ceilings();
-  const std::size_t ceilings = tasks_.size();
-  register_points();  // keeps only the tasks the filter selects, so the progress line counts what will run
+  register_points();
   std::ofstream json(folder_ + "/gbench.json");
   Reporter reporter(*this, json);
   started_ = now_seconds();
   spdlog::info("measuring {} benchmarks ({} points) on GPU {} ({}), L2 {}", tasks_.size(), plan_.points.size(),
                device_.index, device_.name, run_.l2_mode);
-  for (std::size_t i = 0; i < ceilings; ++i) register_task(*tasks_[i]);
-  benchmark::RunSpecifiedBenchmarks(&reporter, "^ceiling/");
+  for (auto& task : tasks_) register_task(*task);
+  try {
+    benchmark::RunSpecifiedBenchmarks(&reporter, ".");
+  } catch (...) {
+    reporter.Finalize();
+    benchmark::ClearRegisteredBenchmarks();
+    throw;
+  }
+  reporter.Finalize();
   benchmark::ClearRegisteredBenchmarks();
-  // Pass 2: the points.
-  for (std::size_t i = ceilings; i < tasks_.size(); ++i) register_task(*tasks_[i]);
-  benchmark::RunSpecifiedBenchmarks(&reporter, ".");
-  benchmark::ClearRegisteredBenchmarks();
-  reporter.finish();
+  if (report_failure_) std::rethrow_exception(report_failure_);
   return counts_;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <map>
 #include <memory>
 #include <set>
@@ -76,6 +77,7 @@ class SweepRunner {
   std::vector<std::unique_ptr<Task>> tasks_;
   std::map<std::string, Measurement> results_;
   std::set<std::string> registered_names_;
+  std::exception_ptr report_failure_;  // rows could not be written: rethrown once the JSON is closed
   SweepCounts counts_;
   int finished_ = 0;
   double started_ = 0;

@@ -101,7 +101,8 @@ TEST_F(HarnessGpu, FlushLeavesL2Clean) {
   RecordProperty("dram_read_bytes", std::to_string(values->dram_read_bytes));
   EXPECT_LT(values->dram_write_bytes, 0.02 * prop_.l2CacheSize)
       << "a read-only kernel after the flush wrote " << values->dram_write_bytes / 1e6 << " MB to DRAM";
-  EXPECT_GT(values->dram_read_bytes, 0.9 * static_cast<double>(bytes)) << "the read did not come from DRAM: the flush did not evict";
+  EXPECT_GT(values->dram_read_bytes, 0.9 * static_cast<double>(bytes))
+      << "the read did not come from DRAM: the flush did not evict";
 }
 
 // An error inside a timed launch surfaces as a CudaError with its name, not a hang or a time.

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "bench/cuda_check.hpp"
 #include "bench/nvml.hpp"
 #include "bench/stats.hpp"
+#include "roofline/csv.hpp"
 
 namespace bench {
 namespace {
@@ -167,6 +169,25 @@ TEST(Nvml, ParsesProcDriverVersionAndThrottleReasons) {
   EXPECT_TRUE(is_throttled(0x40));  // hardware thermal
   EXPECT_EQ(throttle_reason_names(0x44), (std::vector<std::string>{"sw_power_cap", "hw_thermal_slowdown"}));
   EXPECT_EQ(throttle_reason_names(0x10000), (std::vector<std::string>{"other"}));
+}
+
+TEST(Measurement, AnyExceptionOfABenchmarkBecomesARowNotAnEscape) {
+  bool sticky = true;
+  const Measurement oom = failed_measurement(CudaError("cudaMalloc failed: cudaErrorMemoryAllocation", false), &sticky);
+  EXPECT_EQ(oom.status, "skipped");
+  EXPECT_NE(oom.reason.find("out of device memory"), std::string::npos);
+  EXPECT_FALSE(sticky);
+  const Measurement fault = failed_measurement(CudaError("kernel: cudaErrorIllegalAddress", true), &sticky);
+  EXPECT_EQ(fault.status, "error");
+  EXPECT_TRUE(sticky);
+  const Measurement host = failed_measurement(std::bad_alloc(), &sticky);
+  EXPECT_EQ(host.status, "error");
+  EXPECT_NE(host.reason.find("host memory"), std::string::npos);
+  EXPECT_FALSE(sticky);
+  const Measurement other = failed_measurement(roofline::CsvError("cannot append to x.csv"), &sticky);
+  EXPECT_EQ(other.status, "error");
+  EXPECT_NE(other.reason.find("cannot append to x.csv"), std::string::npos);
+  EXPECT_TRUE(other.samples_s.empty());
 }
 
 }  // namespace

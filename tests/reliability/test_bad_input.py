@@ -47,6 +47,7 @@ CLI_CASES = [
     ("stray word", ["measure"], "unknown option"),
     ("bad filter regex", ["--benchmark_filter=("], "not a valid regular expression"),
     ("unknown benchmark flag", ["--benchmark_frobnicate=1"], "unknown Google Benchmark flag"),
+    ("random interleaving", ["--benchmark_enable_random_interleaving=true"], "ceilings first"),
     ("too large to count", ["--batch", "4096", "--seq", "1048576", "--ops", "qk"], "too large to count"),
     ("predict without spec", ["--predict"], "--spec"),
 ]
