@@ -15,6 +15,7 @@
 #include "roofline/operators.hpp"
 #include "roofline/plan.hpp"
 #include "roofline/schema.hpp"
+#include "roofline/text.hpp"
 
 namespace {
 
@@ -61,22 +62,22 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const bench::UsageError& e) {
-    std::cerr << "bench_llama: " << e.what() << '\n';
+    std::cerr << "bench_llama: " << roofline::printable(e.what()) << '\n';
     return bench::kExitUsage;
   } catch (const roofline::ConfigError& e) {
-    std::cerr << "bench_llama: " << e.what() << '\n';
+    std::cerr << "bench_llama: " << roofline::printable(e.what()) << '\n';
     return bench::kExitUsage;
   } catch (const bench::DeviceError& e) {
-    std::cerr << "bench_llama: " << e.what() << '\n';
+    std::cerr << "bench_llama: " << roofline::printable(e.what()) << '\n';
     return bench::kExitDevice;
   } catch (const roofline::SizeError& e) {
-    std::cerr << "bench_llama: " << e.what() << '\n';
+    std::cerr << "bench_llama: " << roofline::printable(e.what()) << '\n';
     return bench::kExitUsage;
   } catch (const roofline::CsvError& e) {
-    std::cerr << "bench_llama: " << e.what() << '\n';
+    std::cerr << "bench_llama: " << roofline::printable(e.what()) << '\n';
     return bench::kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "bench_llama: internal error: " << e.what() << '\n';
+    std::cerr << "bench_llama: internal error: " << roofline::printable(e.what()) << '\n';
     return bench::kExitInternal;
   }
 }

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "roofline/text.hpp"
+
 namespace roofline {
 namespace {
 
@@ -42,17 +44,17 @@ std::int64_t read_positive(const nlohmann::json& doc, const char* key, bool requ
   } else if (it->is_number_float()) {
     value = it->get<double>();
     if (!std::isfinite(value) || value != std::floor(value)) {
-      throw ConfigError(origin + ": field \"" + key + "\" must be a whole number, got " + it->dump());
+      throw ConfigError(origin + ": field \"" + key + "\" must be a whole number, got " + printable(it->dump()));
     }
   } else {
-    throw ConfigError(origin + ": field \"" + key + "\" must be a number, got " + it->dump() +
+    throw ConfigError(origin + ": field \"" + key + "\" must be a number, got " + printable(it->dump()) +
                       "; write it without quotes, e.g. \"" + key + "\": 4096");
   }
   if (value <= 0) {
-    throw ConfigError(origin + ": field \"" + key + "\" must be positive, got " + it->dump());
+    throw ConfigError(origin + ": field \"" + key + "\" must be positive, got " + printable(it->dump()));
   }
   if (value > static_cast<double>(std::int64_t{1} << 40)) {
-    throw ConfigError(origin + ": field \"" + key + "\" is too large (" + it->dump() +
+    throw ConfigError(origin + ": field \"" + key + "\" is too large (" + printable(it->dump()) +
                       "); use a realistic positive integer");
   }
   return static_cast<std::int64_t>(value);
@@ -86,8 +88,8 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   try {
     doc = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::exception& e) {  // parse errors, and out_of_range for numbers such as 1e309
-    throw ConfigError(origin + ": not valid JSON (" + e.what() + "); fix the file or pass a built-in model (" +
-                      builtin_names() + ")");
+    throw ConfigError(origin + ": not valid JSON (" + printable(e.what()) +
+                      "); fix the file or pass a built-in model (" + builtin_names() + ")");
   }
   if (!doc.is_object()) {
     throw ConfigError(origin +
@@ -97,7 +99,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   ModelConfig c;
   c.name = origin;
   if (auto it = doc.find("_name_or_path"); it != doc.end() && it->is_string() && !it->get<std::string>().empty()) {
-    c.name = it->get<std::string>();
+    c.name = printable(it->get<std::string>());  // it goes into messages, the CSV and the plot's title
   }
   c.hidden = read_positive(doc, "hidden_size", true, origin);
   c.heads = read_positive(doc, "num_attention_heads", true, origin);

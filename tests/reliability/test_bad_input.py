@@ -72,6 +72,24 @@ CONFIG_CASES = [
 ]
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe\x1b[31m", b'{"hidden_size": \xff\xfe, "x": 1}',
+     b'{"hidden_size": 4096, "num_attention_heads": 32, "intermediate_size": 11008, "head_dim": "\\u0007\xc3\xa9"}'],
+    ids=["elf", "bytes in a value", "control character in a string"],
+)  # fmt: skip
+def test_a_binary_config_is_quoted_escaped_never_raw(bench_llama, tmp_path, content):
+    path = tmp_path / "config.json"
+    path.write_bytes(content)
+    result = subprocess.run([bench_llama, "--predict", "--spec", "a40", "--model", path, "--out", tmp_path / "out"],
+                            capture_output=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    message = result.stderr.decode("utf-8")  # raw bytes such as \xff would not decode
+    assert message.count("\n") == 1 and message.startswith("bench_llama: "), message
+    assert all(ch.isprintable() for ch in message.rstrip("\n")), repr(message)
+    assert not (tmp_path / "out").exists()
+
+
 def refused(bench_llama, args, phrase, tmp_path):
     out = tmp_path / "out"
     result = subprocess.run([bench_llama, *args, "--out", out] if "--out" not in args else [bench_llama, *args],
