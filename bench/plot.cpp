@@ -1,6 +1,7 @@
 #include "bench/plot.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -25,9 +26,19 @@ std::string shell_quote(const std::string& text) {
 
 }  // namespace
 
+std::string plot_python() {
+  if (const char* named = std::getenv("BENCH_LLAMA_PYTHON"); named && *named) return named;
+  // The project's environment (tools/setup.sh makes it, with matplotlib and pandas): beside the working directory,
+  // else in the tree bench_llama was built from. The system's python3 often lacks matplotlib.
+  for (const std::string& venv :
+       {std::string(".venv/bin/python"), std::string(build_source_dir()) + "/.venv/bin/python"}) {
+    if (::access(venv.c_str(), X_OK) == 0) return venv;
+  }
+  return "python3";
+}
+
 bool draw_plot(const std::string& folder) {
-  const char* python_env = std::getenv("BENCH_LLAMA_PYTHON");
-  const std::string python = python_env && *python_env ? python_env : "python3";
+  const std::string python = plot_python();
   // The script beside the working directory (a checkout, or a copy of the tree on another machine), else the one of
   // the tree bench_llama was built from.
   std::string script = "scripts/plot_roofline.py";
@@ -44,9 +55,9 @@ bool draw_plot(const std::string& folder) {
   const int status = std::system(command.c_str());
   if (status != 0 || !std::filesystem::exists(png)) {
     spdlog::warn(
-        "plot not drawn (python3 with matplotlib and pandas is needed; set BENCH_LLAMA_PYTHON to such an "
-        "interpreter). Draw it later with: {} {} {} --out {}",
-        python, script, csv, png);
+        "plot not drawn with {} (python3 with matplotlib and pandas is needed: run tools/setup.sh, or set "
+        "BENCH_LLAMA_PYTHON to such an interpreter). Draw it later with: {} {} {} --out {}",
+        python, python, script, csv, png);
     return false;
   }
   return true;

@@ -6,6 +6,10 @@
 
 namespace bench {
 
+// The interpreter that draws: $BENCH_LLAMA_PYTHON, else the project's .venv (beside the working directory, else in
+// the source tree of the build), else python3.
+std::string plot_python();
+
 // Returns true if the plot was written.
 bool draw_plot(const std::string& folder);
 

@@ -67,6 +67,23 @@ def test_predict_writes_env_json_and_the_plot(predicted):
     assert png.stat().st_size > 10_000
 
 
+def test_the_plot_is_drawn_with_the_projects_environment_by_default(bench_llama, tmp_path):
+    """Run by hand after tools/run_main.sh (no BENCH_LLAMA_PYTHON), bench_llama draws with the .venv that setup made,
+    not with a system python3 that lacks matplotlib (here a stand-in that always fails)."""
+    if not (ROOT / ".venv" / "bin" / "python").exists():
+        pytest.skip("no .venv in the source tree; tools/setup.sh makes it")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text("#!/bin/sh\necho 'no matplotlib here' >&2\nexit 1\n")
+    (fake / "python3").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "BENCH_LLAMA_PYTHON"}
+    env["PATH"] = f"{fake}{os.pathsep}{env.get('PATH', '')}"
+    out = tmp_path / "run"
+    result = run(bench_llama, "--predict", "--spec", "a40", "--batch", "1", "--out", out, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (out / "roofline.png").stat().st_size > 10_000, result.stderr
+
+
 def test_no_gpu_exits_3_and_suggests_predict(bench_llama):
     if run("nvidia-smi").returncode == 0 if _has("nvidia-smi") else False:
         pytest.skip("this machine has a GPU")
