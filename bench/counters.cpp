@@ -41,6 +41,8 @@ struct HostConfig {
     init.pCounterAvailabilityImage = availability;
     if (const CUptiResult r = cupti().ProfilerHostInitialize(&init); r != CUPTI_SUCCESS) {
       error = "chip " + chip + ": " + cupti_text(r);
+      // CUPTI's host API loads libnvperf_host.so, which a CUDA install keeps beside libcupti.
+      if (r == CUPTI_ERROR_NOT_INITIALIZED) error += " (is libnvperf_host.so beside libcupti, or on LD_LIBRARY_PATH?)";
       return;
     }
     host = init.pHostObject;

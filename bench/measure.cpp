@@ -128,6 +128,7 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
           ? default_run_folder("results", spec ? spec->short_name : slug(device.name), run_date(run), run.git_commit)
           : options.out;
   prepare_run_folder(folder);
+  spdlog::info("writing the result folder: {}", folder);  // said first, so a run cut short still names it
   nlohmann::json env = run_info_json(run);
   env["mode"] = "measure";
   env["device"] = device_json(device);

@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# Prepares a run on a GPU machine that has the CUDA driver and cuBLAS but not Google Benchmark, spdlog or fmt (such as
-# the team's lent H100/H200 machines): builds the release binaries here and copies them, with the shared libraries
-# they need that such a machine lacks, into .carry/ (git-ignored). Carry .carry/ there and run tools/device_run.sh.
+# Prepares a run on a lent GPU machine, which has the CUDA driver, cuBLAS and CUPTI but not Google Benchmark, spdlog or
+# fmt: builds here and copies the binaries, with the shared libraries they need that such a machine lacks, into
+# .carry/ (git-ignored; $BENCH_LLAMA_CARRY names another folder). Carry it there and run tools/device_run.sh.
+#   tools/device_bundle.sh [PRESET]      (default release; the runbook's rehearsal test bundles the ci build)
+# cuBLAS and CUPTI are not carried (hundreds of MB): device_run.sh finds them where the machine's CUDA install has them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/build.sh release
-rm -rf .carry && mkdir -p .carry/bin .carry/lib
-cp build/release/bench/bench_llama build/release/tests/bench/bench_gpu_tests build/release/tests/bench/bench_unit_tests \
-   build/release/tests/kernels/kernels_gpu_tests \
-   build/release/tests/roofline/roofline_tests .carry/bin/
-# The non-system libraries the binaries link: everything ldd resolves outside the CUDA toolkit and the C runtime.
-for bin in .carry/bin/*; do
+preset=${1:-release}
+carry=${BENCH_LLAMA_CARRY:-.carry}
+tools/build.sh "$preset"
+build=build/$preset
+rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/lib"
+cp "$build/bench/bench_llama" "$build/tests/bench/bench_gpu_tests" "$build/tests/bench/bench_unit_tests" \
+   "$build/tests/kernels/kernels_gpu_tests" "$build/tests/roofline/roofline_tests" \
+   "$build/tests/reliability/reliability_tests" "$carry/bin/"
+# The non-system libraries the binaries link: what ldd resolves to Google Benchmark, spdlog, fmt or GoogleTest.
+for bin in "$carry"/bin/*; do
   ldd "$bin" | awk '/=> \// {print $3}'
-done | sort -u | grep -E 'libbenchmark|libspdlog|libfmt|libgtest|libgmock' | xargs -r -I{} cp -L {} .carry/lib/
-du -sh .carry
-echo "device_bundle: .carry/ is ready; on the GPU machine run: tools/device_run.sh (with .carry carried)"
+done | sort -u | grep -E 'libbenchmark|libspdlog|libfmt|libgtest|libgmock' | while read -r lib; do
+  cp -L "$lib" "$carry/lib/$(basename "$lib")"
+done
+{
+  echo "preset=$preset"
+  echo "commit=$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty)"
+  echo "built_on=$(. /etc/os-release && echo "$PRETTY_NAME"), $(ldd --version | head -1)"
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} >"$carry/BUNDLE"
+du -sh "$carry"
+echo "device_bundle: $carry is ready ($(grep commit= "$carry/BUNDLE")); on the GPU machine: tools/device_run.sh (carry $carry)"
