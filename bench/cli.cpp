@@ -1,6 +1,8 @@
 #include "bench/cli.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <set>
 
@@ -73,22 +75,26 @@ std::vector<T> parse_names(const std::string& flag, const std::string& value, Pa
 
 const std::set<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
 
-// Google Benchmark's own flags (1.7 and later); benchmark::Initialize parses them.
-const std::set<std::string> kBenchmarkFlags = {"benchmark_list_tests",
-                                               "benchmark_filter",
-                                               "benchmark_min_time",
-                                               "benchmark_min_warmup_time",
-                                               "benchmark_repetitions",
-                                               "benchmark_report_aggregates_only",
-                                               "benchmark_display_aggregates_only",
-                                               "benchmark_format",
-                                               "benchmark_out_format",
-                                               "benchmark_out",
-                                               "benchmark_color",
-                                               "benchmark_counters_tabular",
-                                               "benchmark_context",
-                                               "benchmark_time_unit",
-                                               "benchmark_perf_counters"};
+// Google Benchmark's own flags that keep their meaning under bench_llama (benchmark::Initialize parses them).
+const std::set<std::string> kBenchmarkFlags = {"benchmark_filter", "benchmark_out", "benchmark_out_format",
+                                               "benchmark_context"};
+
+// Flags of Google Benchmark that bench_llama cannot honour, and what to do instead.
+const std::vector<std::pair<std::string, std::string>> kRefusedBenchmarkFlags = {
+    {"benchmark_enable_random_interleaving",
+     "bench_llama measures the ceilings first, so that every point is judged against this run's roofs; leave it out"},
+    {"benchmark_list_tests", "use bench_llama --list, which prints every planned point without running anything"},
+    {"benchmark_min_time", "bench_llama sets the timed repetitions per point; use --repetitions N"},
+    {"benchmark_min_warmup_time",
+     "bench_llama warms every point up itself (at least 3 launches and 10 ms, docs/measuring.md)"},
+    {"benchmark_format", "bench_llama prints its own progress lines and writes gbench.json; leave it out"},
+    {"benchmark_color", "bench_llama prints its own progress lines; leave it out"},
+    {"benchmark_counters_tabular", "bench_llama prints its own progress lines; leave it out"},
+    {"benchmark_report_aggregates_only", "every repetition is a sample bench_llama keeps (samples.csv); leave it out"},
+    {"benchmark_display_aggregates_only", "every repetition is a sample bench_llama keeps (samples.csv); leave it out"},
+    {"benchmark_time_unit", "bench_llama reports microseconds; leave it out"},
+    {"benchmark_perf_counters", "CPU counters say nothing about a GPU kernel; use --counters for the GPU's"},
+};
 
 }  // namespace
 
@@ -121,10 +127,18 @@ Options parse_cli(const std::vector<std::string>& args) {
     if (arg.rfind("--benchmark_", 0) == 0) {
       const std::string name =
           arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
-      if (name == "benchmark_enable_random_interleaving") {
-        throw UsageError(
-            "--benchmark_enable_random_interleaving is not supported: bench_llama measures the ceilings first, so "
-            "that every point is judged against this run's roofs; leave it out");
+      for (const auto& [refused, instead] : kRefusedBenchmarkFlags) {
+        if (name == refused) throw UsageError("--" + refused + " is not supported: " + instead);
+      }
+      if (name == "benchmark_out") {  // Google Benchmark would exit(1) mid-run on a file it cannot open
+        const std::string file = arg.find('=') == std::string::npos ? "" : arg.substr(arg.find('=') + 1);
+        if (file.empty()) throw UsageError("--benchmark_out needs a file, e.g. --benchmark_out=gb.json");
+        std::error_code ec;
+        const bool existed = std::filesystem::exists(file, ec);
+        std::FILE* probe = std::fopen(file.c_str(), "a");
+        if (!probe) throw UsageError("--benchmark_out=" + file + " cannot be written; choose a writable file");
+        std::fclose(probe);
+        if (!existed) std::filesystem::remove(file, ec);  // a probe leaves nothing behind
       }
       if (kBenchmarkFlags.count(name) == 0) {
         throw UsageError("unknown Google Benchmark flag \"" + arg +
@@ -289,17 +303,14 @@ Output:
   --log-level LEVEL  trace, debug, info (default), warn, error, off.  --quiet is --log-level warn.
   -h, --help         this text.
 
-Google Benchmark flags (passed through; bench_llama sets the time unit and manual timing itself):
-  --benchmark_filter=REGEX            run only benchmarks whose name matches, e.g. 'q_proj/init'
+Google Benchmark flags (passed through; bench_llama sets repetitions, warm-up, time unit and manual timing itself):
+  --benchmark_filter=REGEX            run only benchmarks whose name matches, e.g. 'q_proj/init' (the ceilings
+                                      always run)
   --benchmark_repetitions=N           same as --repetitions
-  --benchmark_min_warmup_time=SEC     warm-up before the timed repetitions
   --benchmark_out=FILE, --benchmark_out_format=json|console
                                       Google Benchmark's own report (bench_llama writes gbench.json anyway)
-  --benchmark_format=console|json     what goes to the terminal
-  --benchmark_counters_tabular=true   counters as columns on the terminal
   --benchmark_context=KEY=VALUE,...   extra context in the JSON
-  Every other --benchmark_* flag of Google Benchmark is accepted too, but for
-  --benchmark_enable_random_interleaving (the ceilings must run first).
+  Its other flags are refused, each with what to do instead.
 
 Exit codes: 0 done; 2 bad usage or input (the message names the fix); 3 no usable GPU or a device failure;
 1 an internal error. An interrupted run keeps every finished row.

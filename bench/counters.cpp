@@ -41,8 +41,8 @@ struct HostConfig {
     init.pCounterAvailabilityImage = availability;
     if (const CUptiResult r = cupti().ProfilerHostInitialize(&init); r != CUPTI_SUCCESS) {
       error = "chip " + chip + ": " + cupti_text(r);
-      // CUPTI's host API loads libnvperf_host.so, which a CUDA install keeps beside libcupti.
-      if (r == CUPTI_ERROR_NOT_INITIALIZED) error += " (is libnvperf_host.so beside libcupti, or on LD_LIBRARY_PATH?)";
+      // CUPTI's host API loads libnvperf_host.so by name; bench/cupti_api.cpp loads it from CUPTI's folder first.
+      if (r == CUPTI_ERROR_NOT_INITIALIZED) error += " (libnvperf_host.so could not be loaded: is it beside libcupti?)";
       return;
     }
     host = init.pHostObject;
@@ -206,7 +206,8 @@ std::unique_ptr<CounterProfiler> CounterProfiler::create(std::string* why) {
   size.maxNumOfRanges = 1;
   if (const CUptiResult r = cupti().RangeProfilerGetCounterDataSize(&size); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
-    return std::unique_ptr<CounterProfiler>(new CounterProfiler(std::move(state)));  // destructor disables it
+    CounterProfiler disable_on_return(std::move(state));  // its destructor disables the range profiler
+    return nullptr;
   }
   state->counter_data.resize(size.counterDataSize);
   return std::unique_ptr<CounterProfiler>(new CounterProfiler(std::move(state)));
@@ -245,7 +246,8 @@ std::optional<CounterValues> CounterProfiler::measure(const Launch& launch, cuda
   if (const CUptiResult r = cupti().RangeProfilerSetConfig(&config); r != CUPTI_SUCCESS) return fail(r);
 
   // One pass per replay the metrics need, each in the cold state the timing used.
-  for (int pass = 0; pass < 64; ++pass) {
+  bool all_passes = false;
+  for (int pass = 0; pass < 64 && !all_passes; ++pass) {
     if (flusher) flusher->flush(stream);
     BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
     auto start = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
@@ -263,7 +265,11 @@ std::optional<CounterValues> CounterProfiler::measure(const Launch& launch, cuda
     auto stop = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
     stop.pRangeProfilerObject = s.range;
     if (const CUptiResult r = cupti().RangeProfilerStop(&stop); r != CUPTI_SUCCESS) return fail(r);
-    if (stop.isAllPassSubmitted) break;
+    all_passes = stop.isAllPassSubmitted != 0;
+  }
+  if (!all_passes) {
+    *why = "the metrics needed more than 64 replay passes";
+    return std::nullopt;
   }
   auto decode = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
   decode.pRangeProfilerObject = s.range;

@@ -39,7 +39,8 @@ struct CuptiApi {
 };
 
 // Where bench_llama looks for CUPTI, in order: the library's name alone (LD_LIBRARY_PATH, the binary's RUNPATH, the
-// system's cache), then the folders a CUDA install or NVIDIA's Python wheels put it in, the build's toolkit first.
+// system's cache), then $CUDA_HOME's, the build's toolkit's and the usual CUDA install folders (extras/CUPTI/lib64,
+// lib64, targets/x86_64-linux/lib). NVIDIA's Python wheels are not searched: put their folder on LD_LIBRARY_PATH.
 std::vector<std::string> cupti_candidates();
 
 // The loaded API (loaded once, on first use), or nullptr with *why saying what was tried and the fix.

@@ -431,10 +431,10 @@ SweepCounts SweepRunner::run() {
   started_ = now_seconds();
   spdlog::info("measuring {} benchmarks ({} points) on GPU {} ({}), L2 {}", tasks_.size(), plan_.points.size(),
                device_.index, device_.name, run_.l2_mode);
-  for (auto& task : tasks_) register_task(*task);
   try {
+    for (auto& task : tasks_) register_task(*task);
     benchmark::RunSpecifiedBenchmarks(&reporter, ".");
-  } catch (...) {
+  } catch (...) {  // registered lambdas hold `this`: none may outlive the runner
     reporter.Finalize();
     benchmark::ClearRegisteredBenchmarks();
     throw;

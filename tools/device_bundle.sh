@@ -11,9 +11,9 @@ carry=${BENCH_LLAMA_CARRY:-.carry}
 tools/build.sh "$preset"
 build=build/$preset
 rm -rf "$carry" && mkdir -p "$carry/bin" "$carry/lib"
+# (reliability_tests, 10 MB of CPU-only fuzzing, stays here: the carried tree is limited to 64 MiB in all.)
 cp "$build/bench/bench_llama" "$build/tests/bench/bench_gpu_tests" "$build/tests/bench/bench_unit_tests" \
-   "$build/tests/kernels/kernels_gpu_tests" "$build/tests/roofline/roofline_tests" \
-   "$build/tests/reliability/reliability_tests" "$carry/bin/"
+   "$build/tests/kernels/kernels_gpu_tests" "$build/tests/roofline/roofline_tests" "$carry/bin/"
 # The non-system libraries the binaries link: what ldd resolves to Google Benchmark, spdlog, fmt or GoogleTest.
 for bin in "$carry"/bin/*; do
   ldd "$bin" | awk '/=> \// {print $3}'
@@ -26,5 +26,12 @@ done
   echo "built_on=$(. /etc/os-release && echo "$PRETTY_NAME"), $(ldd --version | head -1)"
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$carry/BUNDLE"
-du -sh "$carry"
+# What travels: the tracked tree plus the bundle, at most 64 MiB for the device tool.
+carry_bytes=$(du -sb "$carry" | cut -f1)
+tree_bytes=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+echo "device_bundle: $carry is $((carry_bytes >> 20)) MiB, the tracked tree $((tree_bytes >> 20)) MiB"
+if (((carry_bytes + tree_bytes) > (60 << 20))); then
+  echo "device_bundle: over 60 MiB together; the device tool carries at most 64 MiB (drop a binary or an arch)" >&2
+  exit 2
+fi
 echo "device_bundle: $carry is ready ($(grep commit= "$carry/BUNDLE")); on the GPU machine: tools/device_run.sh (carry $carry)"

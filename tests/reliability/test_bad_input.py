@@ -48,6 +48,10 @@ CLI_CASES = [
     ("bad filter regex", ["--benchmark_filter=("], "not a valid regular expression"),
     ("unknown benchmark flag", ["--benchmark_frobnicate=1"], "unknown Google Benchmark flag"),
     ("random interleaving", ["--benchmark_enable_random_interleaving=true"], "ceilings first"),
+    ("benchmark list", ["--benchmark_list_tests=true"], "bench_llama --list"),
+    ("benchmark warm-up", ["--benchmark_min_warmup_time=1"], "warms every point up itself"),
+    ("benchmark format", ["--benchmark_format=json"], "gbench.json"),
+    ("benchmark out unwritable", ["--benchmark_out=/proc/gb.json"], "cannot be written"),
     ("too large to count", ["--batch", "4096", "--seq", "1048576", "--ops", "qk"], "too large to count"),
     ("predict without spec", ["--predict"], "--spec"),
 ]

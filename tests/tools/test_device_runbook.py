@@ -41,13 +41,13 @@ def namespace_problem() -> str:
 pytestmark = pytest.mark.skipif(bool(namespace_problem()), reason=namespace_problem() or "runs")
 
 
-def cuda_lib_dir() -> Path:
-    """Where this machine's CUDA keeps libcublas (the build machine: /usr/local/cuda/lib)."""
-    for candidate in ("lib", "lib64", "targets/x86_64-linux/lib"):
+def cuda_dir(library: str) -> Path:
+    """Where this machine's CUDA keeps a library (the build machine: /usr/local/cuda/lib for all of them)."""
+    for candidate in ("lib", "lib64", "targets/x86_64-linux/lib", "extras/CUPTI/lib64"):
         folder = (Path("/usr/local/cuda") / candidate).resolve()
-        if (folder / "libcublas.so.13").exists() and (folder / "libcupti.so.13").exists():
+        if (folder / library).exists():
             return folder
-    pytest.fail("no libcublas.so.13 and libcupti.so.13 under /usr/local/cuda: the CUDA Toolkit 13 is needed to build")
+    pytest.fail(f"no {library} under /usr/local/cuda: the CUDA Toolkit 13 is needed to build bench_llama")
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +70,18 @@ def rehearsal(tmp_path_factory):
             shutil.copy2(source, tree / name.decode())
     shutil.copytree(carry, tree / ".carry")
 
-    cuda = cuda_lib_dir()
     toolkit = Path("/usr/local/cuda").resolve()
-    hidden = sorted({str(p.resolve()) for prefix in HIDDEN_LIBS for p in LIB_DIR.glob(f"{prefix}*.so*")})
+    staged = {lib: cuda_dir(lib) / lib for lib in ("libcublas.so.13", "libcublasLt.so.13", "libcupti.so.13",
+                                                   "libnvperf_host.so", "libnvperf_target.so")}  # fmt: skip
     stage = work / "stage"
     stage.mkdir()
+    hidden = sorted({str(p.resolve()) for prefix in HIDDEN_LIBS for p in LIB_DIR.glob(f"{prefix}*.so*")})
     out = work / "out"
+    # Copies of the libraries stay reachable through bind mounts made before the toolkit's folder is covered.
+    binds = "\n".join(f"touch {stage}/{lib} && mount --bind {path} {stage}/{lib}" for lib, path in staged.items())
     script = f"""
 set -e
-mount --bind {cuda} {stage}
+{binds}
 mount -t tmpfs tmpfs {toolkit}
 mkdir -p {toolkit}/lib64 {toolkit}/extras/CUPTI/lib64
 for lib in libcublas.so.13 libcublasLt.so.13; do
@@ -91,11 +94,14 @@ for lib in {" ".join(hidden)}; do mount --bind /dev/null $lib; done
 test ! -e /usr/local/cuda/lib/libcublas.so.13
 cd {tree}
 OUT={out} DEVICE_BUDGET=300 tools/device_run.sh --quick --no-plot
+# bench_llama's own search for CUPTI, with only the carried libraries and cuBLAS's folder on the loader's path:
+LD_LIBRARY_PATH={tree}/.carry/lib:{toolkit}/lib64 .carry/bin/bench_unit_tests --gtest_filter='Chips/*' \
+  >{work}/own_cupti.log 2>&1 || echo "own CUPTI search failed" >>{work}/own_cupti.log
 """
     run_env = dict(os.environ, BENCH_LLAMA_PYTHON=os.environ.get("BENCH_LLAMA_PYTHON", str(ROOT / ".venv/bin/python")))
     result = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", script], env=run_env,
                             capture_output=True, text=True, timeout=900)  # fmt: skip
-    return {"result": result, "out": out, "carry": carry, "hidden": hidden}
+    return {"result": result, "out": out, "carry": carry, "hidden": hidden, "own_cupti": work / "own_cupti.log"}
 
 
 def summary(rehearsal) -> dict[str, str]:
@@ -134,3 +140,17 @@ def test_every_step_says_what_it_did_in_one_line(rehearsal):
     assert lines["gpu"].startswith("PASS") and "skipped" in lines["gpu"], lines["gpu"]
     assert lines["faults"].startswith("PASS") and "skipped" in lines["faults"], lines["faults"]
     assert rehearsal["result"].returncode == 0, rehearsal["result"].stderr
+
+
+def test_out_holds_only_the_summary_and_the_packed_results(rehearsal):
+    """At most 8 files come back from a lent machine: the logs travel packed, never loose."""
+    assert sorted(p.name for p in rehearsal["out"].iterdir()) == ["result.tgz", "summary.txt"]
+    names = subprocess.run(["tar", "-tzf", rehearsal["out"] / "result.tgz"], capture_output=True, text=True).stdout
+    assert "device_logs/unit.log" in names and "device_logs/summary.txt" in names, names
+
+
+def test_bench_llama_finds_cupti_of_a_standard_install_by_itself(rehearsal):
+    """Without extras/CUPTI/lib64 on the loader's path, bench_llama loads CUPTI (and the libnvperf_host.so it needs)
+    from there itself."""
+    log = rehearsal["own_cupti"].read_text()
+    assert "[  PASSED  ] 4 tests" in log, log
