@@ -41,8 +41,8 @@ bool matches_filter(const std::string& name) {
 }
 
 std::vector<std::string> sample_header() {
-  return {"run_id", "model", "series",  "op",      "phase",      "impl",
-          "dtype",  "batch", "seq_len", "l2_mode", "repetition", "time_us"};
+  return {"run_id", "model",   "series",  "op",         "phase",   "impl",      "dtype",
+          "batch",  "seq_len", "l2_mode", "repetition", "time_us", "candidates"};
 }
 
 }  // namespace
@@ -160,13 +160,21 @@ void SweepRunner::register_points() {
     const roofline::GemmProblem& problem = plan_.measurements[mi];
     const auto& points = points_of[mi];
     // The name: every operator and setting the measurement stands for, compactly, so --benchmark_filter finds it.
-    std::vector<std::string> ops, phases, seqs;
+    std::vector<std::string> ops, phases, seqs, candidates;
     for (std::size_t pi : points) {
       const auto& p = plan_.points[pi];
       for (auto [list, value] : {std::pair{&ops, std::string(roofline::op_info(p.op).name)},
                                  std::pair{&phases, std::string(roofline::phase_name(p.setting.phase))},
                                  std::pair{&seqs, std::to_string(p.setting.seq_len)}}) {
         if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+      }
+      // Medusa points differ in q, and share linears across batches (b*q is what counts): each q joins the name,
+      // with its batch where that is not the name's, so that names stay distinct.
+      if (p.setting.phase == roofline::Phase::kMedusa) {
+        const auto& first = plan_.points[points.front()];
+        const std::string q = std::to_string(p.setting.candidates) +
+                              (p.setting.batch == first.setting.batch ? "" : "@b" + std::to_string(p.setting.batch));
+        if (std::find(candidates.begin(), candidates.end(), q) == candidates.end()) candidates.push_back(q);
       }
     }
     auto join = [](const std::vector<std::string>& parts) {
@@ -176,7 +184,8 @@ void SweepRunner::register_points() {
     };
     const auto& first = plan_.points[points.front()];
     const std::string base = join(ops) + "/" + join(phases) + "/b" + std::to_string(first.setting.batch) + "/s" +
-                             (seqs.size() == 1 ? seqs.front() : std::string("*")) + "/" +
+                             (seqs.size() == 1 ? seqs.front() : std::string("*")) +
+                             (candidates.empty() ? std::string() : "/q" + join(candidates)) + "/" +
                              roofline::dtype_name(problem.dtype);
     const roofline::Cost cost = roofline::cost_of(problem);
     const double peak = spec_ ? spec_->peak_tflops(problem.dtype) * 1e12 : 100e12;
@@ -221,20 +230,7 @@ const kernels::GemmVariant* SweepRunner::pick_variant(const roofline::GemmProble
                                                       std::string* why) const {
   kernels::GemmArgs args = gemm_args(problem);
   args.sm_count = device_.sm_count;
-  const int sm = device_.cc_major * 10 + device_.cc_minor;
-  for (const auto& v : variants()) {
-    if (impl != "hand" && impl != v.name) continue;
-    const bool arch_ok = v.min_sm <= sm && (v.max_sm == 0 || sm <= v.max_sm);
-    const std::string unsupported = arch_ok ? v.supports(args, sm) : "not built for sm_" + std::to_string(sm);
-    if (impl != "hand") {  // a variant asked for by name: it runs if it can
-      if (unsupported.empty()) return &v;
-      *why = std::string(v.name) + " does not support this problem: " + unsupported;
-      return nullptr;
-    }
-    if (unsupported.empty() && v.suits(args)) return &v;
-  }
-  *why = "no hand-written variant supports this problem on sm_" + std::to_string(sm);
-  return nullptr;
+  return choose_variant(args, impl, device_.cc_major * 10 + device_.cc_minor, why);
 }
 
 void SweepRunner::write_skipped(const std::vector<std::size_t>& points, const std::string& impl,
@@ -404,7 +400,8 @@ void SweepRunner::write_rows(const Task& task, const Measurement& m) {
     for (std::size_t i = 0; i < m.samples_s.size(); ++i) {
       samples_.write_row({run_.run_id, row.model, row.series, row.op, row.phase, row.impl, row.dtype,
                           roofline::csv_number(row.batch), roofline::csv_number(row.seq_len), run_.l2_mode,
-                          std::to_string(i), roofline::csv_number(m.samples_s[i] * 1e6)});
+                          std::to_string(i), roofline::csv_number(m.samples_s[i] * 1e6),
+                          roofline::csv_number(row.candidates)});
     }
     if (row.status == roofline::kStatusOk) ++counts_.ok;
     if (row.status == roofline::kStatusInvalid) ++counts_.invalid;
