@@ -23,19 +23,21 @@ std::string one_or_any(const std::vector<std::string>& values) { return values.s
 }  // namespace
 
 std::string measurement_name(const roofline::Plan& plan, std::size_t mi, const std::vector<std::size_t>& points) {
-  std::vector<std::string> ops, phases, batches, seqs;
+  std::vector<std::string> ops, phases, batches, seqs, candidates;
   for (std::size_t pi : points) {
     const roofline::PlannedPoint& p = plan.points[pi];
     add_unique(ops, roofline::op_info(p.op).name);
     add_unique(phases, roofline::phase_name(p.setting.phase));
     add_unique(batches, std::to_string(p.setting.batch));
     add_unique(seqs, std::to_string(p.setting.seq_len));
+    if (p.setting.phase == roofline::Phase::kMedusa) add_unique(candidates, std::to_string(p.setting.candidates));
   }
   const roofline::GemmProblem& problem = plan.measurements[mi];
   std::string shape = std::to_string(problem.m) + "x" + std::to_string(problem.n) + "x" + std::to_string(problem.k);
   if (problem.batch_count() > 1) shape += "x" + std::to_string(problem.batch_count());
-  return join(ops, "+") + "/" + join(phases, "+") + "/b" + one_or_any(batches) + "/s" + one_or_any(seqs) + "/" + shape +
-         "/" + roofline::dtype_name(problem.dtype);
+  const std::string q = candidates.empty() ? "" : "/q" + one_or_any(candidates);  // Medusa: candidates per sequence
+  return join(ops, "+") + "/" + join(phases, "+") + "/b" + one_or_any(batches) + "/s" + one_or_any(seqs) + q + "/" +
+         shape + "/" + roofline::dtype_name(problem.dtype);
 }
 
 std::vector<BenchmarkEntry> benchmark_entries(const roofline::Plan& plan, const std::vector<std::string>& impls) {

@@ -24,6 +24,7 @@ struct BenchmarkEntry {
 //   q_proj+k_proj+v_proj+o_proj/init/b2/s256/512x6656x6656/fp16
 //   gate_proj+up_proj/ar/b4/s*/4x17920x6656/fp16          (s*: every context length of the sweep)
 //   qk/init/b2/s256/256x256x128x104/fp16                   (x104: matrix products per launch)
+//   qk/medusa/b1/s2048/q64/64x2048x128x52/fp16             (q: Medusa candidates per sequence; q* for several)
 std::string measurement_name(const roofline::Plan& plan, std::size_t mi, const std::vector<std::size_t>& points);
 
 // Every benchmark of the plan, measurement by measurement, implementation by implementation, names made unique:

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::int64_t kMaxBatch = 4096;
 constexpr std::int64_t kMaxSeqLen = std::int64_t{1} << 20;
+constexpr std::int64_t kMaxCandidates = 4096;
 
 std::vector<std::string> split_list(const std::string& flag, const std::string& value) {
   if (value.empty()) throw UsageError(flag + " needs a value; e.g. " + flag + " 1,2,4");
@@ -108,7 +109,7 @@ std::vector<std::string> known_impls() {
 
 Options parse_cli(const std::vector<std::string>& args) {
   Options o;
-  std::optional<std::string> batch, seq;
+  std::optional<std::string> batch, seq, candidates;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
     if (arg.rfind("--benchmark_repetitions=", 0) == 0) {  // one sample per iteration: it means --repetitions
@@ -184,7 +185,12 @@ Options parse_cli(const std::vector<std::string>& args) {
       o.model = value();
       if (o.model.empty()) throw UsageError("--model needs a built-in name (llama-33b) or a config.json path");
     } else if (arg == "--phase") {
-      o.sweep.phases = parse_names<roofline::Phase>("--phase", value(), roofline::parse_phase, "init, ar");
+      const std::string v = value();
+      o.sweep.phases = v == "all" ? roofline::all_phases()
+                                  : parse_names<roofline::Phase>("--phase", v, roofline::parse_phase,
+                                                                 "init, ar, medusa (or all alone)");
+    } else if (arg == "--candidates") {
+      candidates = value();
     } else if (arg == "--ops") {
       o.sweep.ops = parse_names<roofline::Op>("--ops", value(), roofline::parse_op, roofline::op_names());
     } else if (arg == "--impl") {
@@ -254,9 +260,19 @@ Options parse_cli(const std::vector<std::string>& args) {
     const roofline::SweepSpec quick = roofline::quick_sweep();
     o.sweep.batches = quick.batches;
     o.sweep.seq_lens = quick.seq_lens;
+    o.sweep.candidates = quick.candidates;
   }
   if (batch) o.sweep.batches = parse_int_list("--batch", *batch, kMaxBatch);
   if (seq) o.sweep.seq_lens = parse_int_list("--seq", *seq, kMaxSeqLen);
+  if (candidates) {
+    o.sweep.candidates = parse_int_list("--candidates", *candidates, kMaxCandidates);
+    const auto& phases = o.sweep.phases;
+    if (std::find(phases.begin(), phases.end(), roofline::Phase::kMedusa) == phases.end()) {
+      throw UsageError(
+          "--candidates sets the medusa phase's candidate tokens, but --phase has no medusa; add medusa to --phase "
+          "(e.g. --phase medusa or --phase all) or leave --candidates out");
+    }
+  }
   if (o.predict && o.spec.empty()) {
     throw UsageError("--predict needs a GPU to predict for: add --spec NAME, one of " + roofline::machine_spec_names());
   }
@@ -275,7 +291,8 @@ What to measure:
   --gpu N|all        CUDA device index, or every device in turn (one result folder each). Default 0.
   --model NAME|PATH  llama-7b, llama-13b, llama-33b (default), llama-65b, or a Hugging Face config.json
                      (hidden_size, num_attention_heads, intermediate_size; num_key_value_heads, head_dim optional).
-  --phase LIST       init (prefill), ar (decode); default both.
+  --phase LIST       init (prefill), ar (decode, one token per sequence), medusa (decode verifying --candidates
+                     tokens per sequence at once, as Medusa does), or all; default init,ar.
   --ops LIST         q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj,qk,pv (default all).
   --impl LIST        hand (the project's kernel picked per shape), cublas, or a kernel variant by name
                      (gemm_mma_128x128, gemm_mma_64x64, gemm_wgmma_128x128 on Hopper, gemv_mma_splitk,
@@ -283,8 +300,10 @@ What to measure:
                      default hand,cublas.
   --batch LIST       batch sizes b; default 1,2,4,8,16,32,64.
   --seq LIST         sequence lengths s (prefill length, or decode context); default 128,256,...,8192.
+  --candidates LIST  candidate tokens q per sequence of the medusa phase (needs medusa in --phase);
+                     default 16,32,48,64,80,96,112 (the Medusa paper's range). q = 1 is the ar step.
   --dtype LIST       fp16 (default), bf16; accumulation is always fp32.
-  --quick            a small sweep (b 1,16; s 512,4096); --batch and --seq still override it.
+  --quick            a small sweep (b 1,16; s 512,4096; q 16,64); --batch, --seq and --candidates override it.
 
 How to measure:
   --l2 cold|warm     cold (default): flush L2 before every timed launch; warm: back-to-back launches.

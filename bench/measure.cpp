@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "bench/device.hpp"
@@ -45,6 +46,9 @@ nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, 
   j["dtypes"] = dtypes;
   j["batches"] = o.sweep.batches;
   j["seq_lens"] = o.sweep.seq_lens;
+  if (std::find(o.sweep.phases.begin(), o.sweep.phases.end(), roofline::Phase::kMedusa) != o.sweep.phases.end()) {
+    j["candidates"] = o.sweep.candidates;
+  }
   j["impls"] = o.impls;
   j["points"] = plan.points.size();
   j["distinct_problems"] = plan.measurements.size();

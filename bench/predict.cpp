@@ -52,20 +52,21 @@ std::string run_predict(const Options& options, const roofline::ModelConfig& mod
 void print_plan(std::ostream& out, const roofline::ModelConfig& model, const roofline::Plan& plan) {
   out << "# " << plan.points.size() << " points of " << model.name << ", " << plan.measurements.size()
       << " distinct measurements (points with the same measurement id are timed once)\n";
-  out << std::left << std::setw(10) << "op" << std::setw(6) << "phase" << std::setw(6) << "b" << std::setw(7) << "s"
-      << std::setw(6) << "dtype" << std::setw(22) << "M x N x K" << std::setw(8) << "batch" << std::setw(14) << "GFLOP"
-      << std::setw(12) << "MB min" << std::setw(12) << "FLOP/B"
+  out << std::left << std::setw(10) << "op" << std::setw(7) << "phase" << std::setw(6) << "b" << std::setw(7) << "s"
+      << std::setw(5) << "q" << std::setw(6) << "dtype" << std::setw(22) << "M x N x K" << std::setw(8) << "batch"
+      << std::setw(14) << "GFLOP" << std::setw(12) << "MB min" << std::setw(12) << "FLOP/B"
       << "measurement\n";
   for (const auto& p : plan.points) {
     const std::string shape =
         std::to_string(p.problem.m) + "x" + std::to_string(p.problem.n) + "x" + std::to_string(p.problem.k);
-    out << std::left << std::setw(10) << roofline::op_info(p.op).name << std::setw(6)
+    const std::int64_t q = roofline::decode_tokens(p.setting);  // 0 for init: no candidates
+    out << std::left << std::setw(10) << roofline::op_info(p.op).name << std::setw(7)
         << roofline::phase_name(p.setting.phase) << std::setw(6) << p.setting.batch << std::setw(7) << p.setting.seq_len
-        << std::setw(6) << roofline::dtype_name(p.dtype) << std::setw(22) << shape << std::setw(8)
-        << p.problem.batch_count() << std::setw(14) << std::fixed << std::setprecision(3)
-        << static_cast<double>(p.cost.flops) / 1e9 << std::setw(12) << std::setprecision(2)
-        << static_cast<double>(p.cost.bytes_min) / 1e6 << std::setw(12) << std::setprecision(2) << p.cost.intensity()
-        << p.measurement << '\n';
+        << std::setw(5) << (q > 0 ? std::to_string(q) : std::string("-")) << std::setw(6)
+        << roofline::dtype_name(p.dtype) << std::setw(22) << shape << std::setw(8) << p.problem.batch_count()
+        << std::setw(14) << std::fixed << std::setprecision(3) << static_cast<double>(p.cost.flops) / 1e9
+        << std::setw(12) << std::setprecision(2) << static_cast<double>(p.cost.bytes_min) / 1e6 << std::setw(12)
+        << std::setprecision(2) << p.cost.intensity() << p.measurement << '\n';
   }
 }
 

@@ -42,8 +42,8 @@ bool matches_filter(const std::string& name) {
 }
 
 std::vector<std::string> sample_header() {
-  return {"run_id", "model", "series",  "op",      "phase",      "impl",
-          "dtype",  "batch", "seq_len", "l2_mode", "repetition", "time_us"};
+  return {"run_id", "model",   "series",  "op",         "phase",   "impl",      "dtype",
+          "batch",  "seq_len", "l2_mode", "repetition", "time_us", "candidates"};
 }
 
 }  // namespace
@@ -199,20 +199,7 @@ const kernels::GemmVariant* SweepRunner::pick_variant(const roofline::GemmProble
                                                       std::string* why) const {
   kernels::GemmArgs args = gemm_args(problem);
   args.sm_count = device_.sm_count;
-  const int sm = device_.cc_major * 10 + device_.cc_minor;
-  for (const auto& v : variants()) {
-    if (impl != "hand" && impl != v.name) continue;
-    const bool arch_ok = v.min_sm <= sm && (v.max_sm == 0 || sm <= v.max_sm);
-    const std::string unsupported = arch_ok ? v.supports(args, sm) : "not built for sm_" + std::to_string(sm);
-    if (impl != "hand") {  // a variant asked for by name: it runs if it can
-      if (unsupported.empty()) return &v;
-      *why = std::string(v.name) + " does not support this problem: " + unsupported;
-      return nullptr;
-    }
-    if (unsupported.empty() && v.suits(args)) return &v;
-  }
-  *why = "no hand-written variant supports this problem on sm_" + std::to_string(sm);
-  return nullptr;
+  return choose_variant(args, impl, device_.cc_major * 10 + device_.cc_minor, why);
 }
 
 void SweepRunner::write_skipped(const std::vector<std::size_t>& points, const std::string& impl,
@@ -380,7 +367,8 @@ void SweepRunner::write_rows(const Task& task, const Measurement& m) {
     for (std::size_t i = 0; i < m.samples_s.size(); ++i) {
       samples_.write_row({run_.run_id, row.model, row.series, row.op, row.phase, row.impl, row.dtype,
                           roofline::csv_number(row.batch), roofline::csv_number(row.seq_len), run_.l2_mode,
-                          std::to_string(i), roofline::csv_number(m.samples_s[i] * 1e6)});
+                          std::to_string(i), roofline::csv_number(m.samples_s[i] * 1e6),
+                          roofline::csv_number(row.candidates)});
     }
     if (row.status == roofline::kStatusOk) ++counts_.ok;
     if (row.status == roofline::kStatusInvalid) ++counts_.invalid;

@@ -2,6 +2,7 @@
 // says BENCH_LLAMA_TEST_VARIANTS=1 (for the reliability tests; never picked by `hand`).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "kernels/gemm_args.cuh"
@@ -9,5 +10,12 @@
 namespace bench {
 
 const std::vector<kernels::GemmVariant>& variants();
+
+// The variant `impl` means for a problem on a device of compute capability `sm` (major * 10 + minor): for "hand", the
+// first of the table that supports and suits it; for a variant's name, that variant if it supports it. nullptr, with
+// *why, when none can run it. Needs no GPU: supports() and suits() read shapes, strides and pointer alignment only (a
+// null pointer, as gemm_args() leaves them, is aligned).
+const kernels::GemmVariant* choose_variant(const kernels::GemmArgs& args, const std::string& impl, int sm,
+                                           std::string* why);
 
 }  // namespace bench

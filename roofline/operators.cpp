@@ -20,7 +20,8 @@ const std::vector<OpInfo> kOps = {
 // A dense row-major matrix, one of `count` (for a weight, count = 1 and every batch entry shares it).
 Operand dense(std::int64_t rows, std::int64_t cols) { return Operand{rows, cols, cols, 0, 0, 1, 1}; }
 
-// A linear layer Y[M x N] = X[M x K] * W[N x K]^T with M = b*s (prefill) or b (decode: one token per sequence).
+// A linear layer Y[M x N] = X[M x K] * W[N x K]^T with M = b*s (prefill), b (decode: one token per sequence) or b*q
+// (medusa: q candidates per sequence).
 GemmProblem linear(std::int64_t m, std::int64_t n, std::int64_t k, Dtype dtype) {
   GemmProblem p;
   p.m = m;
@@ -46,7 +47,7 @@ Operand score_block(std::int64_t s_q, std::int64_t s_kv, std::int64_t heads, std
   return Operand{s_q, s_kv, s_kv, heads * s_q * s_kv, s_q * s_kv, 1, batch * heads};
 }
 
-// qk: P = Q * K^T per (batch, head); pv: O = P * V. `s_q` is s (prefill) or 1 (decode), `s_kv` is s.
+// qk: P = Q * K^T per (batch, head); pv: O = P * V. `s_q` is s (prefill), 1 (decode) or q (medusa), `s_kv` is s.
 GemmProblem attention(const ModelConfig& model, Op op, std::int64_t b, std::int64_t s_q, std::int64_t s_kv,
                       Dtype dtype) {
   const std::int64_t n = model.heads;
@@ -104,11 +105,24 @@ std::string op_names() {
   return names;
 }
 
+std::int64_t decode_tokens(const Setting& setting) {
+  switch (setting.phase) {
+    case Phase::kInit:
+      return 0;
+    case Phase::kAr:
+      return 1;
+    case Phase::kMedusa:
+      return setting.candidates;
+  }
+  throw std::logic_error("decode_tokens: unknown phase");
+}
+
 GemmProblem make_problem(const ModelConfig& model, Op op, const Setting& setting, Dtype dtype) {
   const std::int64_t b = setting.batch;
   const std::int64_t s = setting.seq_len;
   const bool prefill = setting.phase == Phase::kInit;
-  const std::int64_t tokens = prefill ? b * s : b;  // rows of every linear
+  const std::int64_t queries = prefill ? s : decode_tokens(setting);  // query rows per sequence
+  const std::int64_t tokens = checked_product({b, queries});          // rows of every linear
   switch (op) {
     case Op::kQProj:
       return linear(tokens, model.q_width(), model.hidden, dtype);
@@ -124,7 +138,7 @@ GemmProblem make_problem(const ModelConfig& model, Op op, const Setting& setting
       return linear(tokens, model.hidden, model.intermediate, dtype);
     case Op::kQk:
     case Op::kPv:
-      return attention(model, op, b, prefill ? s : 1, s, dtype);
+      return attention(model, op, b, queries, s, dtype);
   }
   throw std::logic_error("make_problem: unknown operator");
 }

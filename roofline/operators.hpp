@@ -29,16 +29,22 @@ std::string op_names();  // "q_proj, k_proj, ..." for messages
 // The series name used for measured ceilings (not an operator).
 inline constexpr const char* kCeilingSeries = "ceiling";
 
-// One setting of the sweep: phase, batch b and sequence length s (prefill length, or decode context length).
+// One setting of the sweep: phase, batch b, sequence length s (prefill length, or decode context length) and, for
+// the medusa phase, the candidate tokens q verified per sequence in one step.
 struct Setting {
   Phase phase;
   std::int64_t batch;
   std::int64_t seq_len;
+  std::int64_t candidates = 1;  // q; only the medusa phase reads it (ar is the step with q = 1)
 };
+
+// The query tokens per sequence a decoding step processes: q for medusa, 1 for ar; 0 for init (not a decode step).
+std::int64_t decode_tokens(const Setting& setting);
 
 // The GEMM that operator `op` is at setting `setting`, in the layouts of DESIGN.md section 2:
 // activations X [M x K], weights W [N x K]; Q, K, V, O as [b, s, n, d]; scores P as [b, n, s_q, s_kv];
-// decode reads a KV cache [b, s, kv_heads, d] with one query token per sequence.
+// decode reads a KV cache [b, s, kv_heads, d] with one query token per sequence (ar) or q of them (medusa: the
+// candidates' own keys and the tree mask are not counted, so q = 1 is exactly ar).
 GemmProblem make_problem(const ModelConfig& model, Op op, const Setting& setting, Dtype dtype);
 
 struct Cost {

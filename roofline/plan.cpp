@@ -30,6 +30,7 @@ PointRow shape_row(const ModelConfig& model, const PlannedPoint& point) {
   row.dtype = dtype_name(point.dtype);
   row.batch = point.setting.batch;
   row.seq_len = point.setting.seq_len;
+  if (point.setting.phase != Phase::kInit) row.candidates = decode_tokens(point.setting);
   row.m = point.problem.m;
   row.n = point.problem.n;
   row.k = point.problem.k;

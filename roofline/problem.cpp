@@ -20,7 +20,17 @@ bool parse_dtype(const std::string& text, Dtype* out) {
   return false;
 }
 
-const char* phase_name(Phase phase) { return phase == Phase::kInit ? "init" : "ar"; }
+const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::kInit:
+      return "init";
+    case Phase::kAr:
+      return "ar";
+    case Phase::kMedusa:
+      return "medusa";
+  }
+  return "?";
+}
 
 bool parse_phase(const std::string& text, Phase* out) {
   if (text == "init") {
@@ -29,6 +39,10 @@ bool parse_phase(const std::string& text, Phase* out) {
   }
   if (text == "ar") {
     *out = Phase::kAr;
+    return true;
+  }
+  if (text == "medusa") {
+    *out = Phase::kMedusa;
     return true;
   }
   return false;

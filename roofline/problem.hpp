@@ -27,7 +27,9 @@ int dtype_bytes(Dtype dtype);
 // Parses "fp16" or "bf16"; returns false for anything else.
 bool parse_dtype(const std::string& text, Dtype* out);
 
-enum class Phase { kInit, kAr };  // prefill ("init") and decode ("ar", auto-regressive), as in the figure
+// Prefill ("init") and decode ("ar", auto-regressive), as in the reference figure; and the Medusa decoding step
+// ("medusa"), which verifies several candidate tokens per sequence at once (the paper's sibling figures).
+enum class Phase { kInit, kAr, kMedusa };
 
 const char* phase_name(Phase phase);
 bool parse_phase(const std::string& text, Phase* out);

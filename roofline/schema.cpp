@@ -26,7 +26,8 @@ Column::Cell run_field(T RunInfo::*member) {
 
 const std::vector<Column> kColumns = {
     // run
-    {"schema_version", "", "Version of this schema (1); a reader refuses other versions.",
+    {"schema_version", "",
+     "Version of this schema (2; version 1 lacks candidates); a reader refuses versions it does not know.",
      [](const PointRow&) { return std::to_string(kSchemaVersion); }},
     {"run_id", "", "Unique id of the run that wrote the row (UTC time, host and process).",
      run_field(&RunInfo::run_id)},
@@ -59,14 +60,17 @@ const std::vector<Column> kColumns = {
      "Operator: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, qk, pv; for ceilings the "
      "roof kernel's name.",
      field(&PointRow::op)},
-    {"phase", "", "init (prefill) or ar (decode, one new token per sequence); empty for ceilings.",
+    {"phase", "",
+     "init (prefill), ar (decode, one new token per sequence) or medusa (a decoding step verifying q candidate "
+     "tokens per sequence at once; q is in candidates); empty for ceilings.",
      field(&PointRow::phase)},
     {"impl", "", "hand (the project's kernel picked for the shape), cublas, or a named variant.",
      field(&PointRow::impl)},
     {"dtype", "", "Element type of inputs and outputs (fp16 or bf16); accumulation is fp32.", field(&PointRow::dtype)},
     {"batch", "sequences", "Batch size b.", field(&PointRow::batch)},
-    {"seq_len", "tokens", "Prefill length (init) or KV-cache context length (ar).", field(&PointRow::seq_len)},
-    {"m", "", "GEMM rows of the output (b*s or b for linears, s or 1 per head for attention).", field(&PointRow::m)},
+    {"seq_len", "tokens", "Prefill length (init) or KV-cache context length (ar, medusa).", field(&PointRow::seq_len)},
+    {"m", "", "GEMM rows of the output (b*s, b or b*q for linears; s, 1 or q per head for attention).",
+     field(&PointRow::m)},
     {"n", "", "GEMM columns of the output.", field(&PointRow::n)},
     {"k", "", "GEMM reduction length.", field(&PointRow::k)},
     {"batch_count", "", "Matrix products per launch (b*heads for attention, 1 for linears).",
@@ -133,6 +137,11 @@ const std::vector<Column> kColumns = {
      field(&PointRow::throttle_reasons)},
     {"time_us_counted", "us", "The kernel's duration in the counter pass (gpu__time_duration; --counters).",
      field(&PointRow::time_us_counted)},
+    // extensions of version 2
+    {"candidates", "tokens",
+     "Candidate tokens q verified per sequence in one decoding step: q for medusa, 1 for ar, empty for init and "
+     "ceilings (version 2).",
+     field(&PointRow::candidates)},
 };
 
 }  // namespace

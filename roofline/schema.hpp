@@ -1,7 +1,9 @@
-// The CSV output contract (DESIGN.md section 5, schema version 1): one row per (operator, setting, implementation)
-// plus the measured ceilings. The column table below is the only place a column is defined: its name, unit, meaning
-// and how its cell is made. docs/csv_columns.md documents the same table and a test keeps the two in step.
-// The schema is only ever extended: new columns go at the end and bump nothing; a rename or removal is version 2.
+// The CSV output contract (DESIGN.md section 5): one row per (operator, setting, implementation) plus the measured
+// ceilings. The column table below is the only place a column is defined: its name, unit, meaning and how its cell is
+// made. docs/csv_columns.md documents the same table and a test keeps the two in step.
+// The schema is only ever extended: new columns go at the end, and nothing is renamed or removed. Version 2 added
+// `candidates` with the medusa phase (a phase version-1 readers do not know); a version-2 file is a version-1 file
+// with that column appended, and readers accept both.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +14,7 @@
 
 namespace roofline {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // What is the same for every row of one run.
 struct RunInfo {
@@ -72,6 +74,8 @@ struct PointRow {
   std::optional<double> mem_clock_mhz, temperature_c, power_w;
   std::string throttle_reasons;           // NVML clock event reasons seen while measuring, '|'-separated
   std::optional<double> time_us_counted;  // the kernel's duration in the counter pass (gpu__time_duration)
+  // extensions of version 2
+  std::optional<std::int64_t> candidates;  // q of a medusa step, 1 for ar, empty for init and ceilings
 };
 
 struct Column {

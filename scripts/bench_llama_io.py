@@ -1,5 +1,9 @@
-"""Reading bench_llama's result folders: roofline.csv, samples.csv and env.json, checked against the schema version
+"""Reading bench_llama's result folders: roofline.csv, samples.csv and env.json, checked against the schema versions
 these scripts understand. Shared by plot_roofline.py, compare_runs.py and merge_results.py; columns are read by name.
+
+Version 2 is version 1 with a `candidates` column appended (the medusa phase's q; 1 for ar, empty for init). Files of
+both versions are read, and a version-1 file (or samples.csv) gets the column it lacks: 1 on ar rows, empty
+elsewhere, which is what version 2 writes. So every reader sees version 2's columns and points join across versions.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the newest version these scripts read
+SCHEMA_VERSIONS = (1, 2)
 # The columns that identify a point across runs (the run columns are what may differ between them).
-POINT_KEYS = ["model", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "l2_mode"]
+POINT_KEYS = ["model", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "candidates", "l2_mode"]
 # Run metadata worth showing when two runs differ in it.
 RUN_COLUMNS = ["gpu_name", "driver_version", "cuda_runtime_version", "cuda_driver_version", "cublas_version",
                "git_commit", "build_archs", "host", "l2_mode", "spec", "gpu_uuid"]  # fmt: skip
@@ -33,14 +38,28 @@ def read_csv(path: Path, required: list[str] | None = None) -> pd.DataFrame:
     if "schema_version" not in df.columns:
         raise InputError(f"{path}: no schema_version column; is this a bench_llama roofline.csv?")
     versions = sorted(set(df["schema_version"].dropna().astype(int)))
-    if versions and versions != [SCHEMA_VERSION]:
+    if not set(versions) <= set(SCHEMA_VERSIONS):
         raise InputError(
-            f"{path}: schema version {versions}, these scripts read version {SCHEMA_VERSION}; "
-            "use the scripts of the bench_llama that wrote it"
+            f"{path}: schema version {versions}, these scripts read versions "
+            f"{', '.join(map(str, SCHEMA_VERSIONS))}; use the scripts of the bench_llama that wrote it"
         )
+    df = with_candidates(df)
     missing = [c for c in (required or []) if c not in df.columns]
     if missing:
         raise InputError(f"{path}: missing columns {', '.join(missing)}; is this a bench_llama roofline.csv?")
+    return df
+
+
+def with_candidates(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with version 2's `candidates` column: added to a version-1 frame (rows or samples) as 1 on ar rows and empty
+    elsewhere, and filled in the same way on the version-1 rows of a mixed (merged) frame."""
+    ar = (df["phase"] == "ar") if "phase" in df.columns else pd.Series(False, index=df.index)
+    if "candidates" not in df.columns:
+        return df.assign(candidates=pd.Series(1.0, index=df.index).where(ar))
+    missing = df["candidates"].isna() & ar
+    if missing.any():
+        df = df.copy()
+        df.loc[missing, "candidates"] = 1
     return df
 
 
@@ -55,7 +74,7 @@ def load_run(folder_or_csv: Path, required: list[str] | None = None) -> tuple[pd
     csv = csv_path(folder_or_csv)
     rows = read_csv(csv, required)
     samples_path = csv.parent / "samples.csv"
-    samples = pd.read_csv(samples_path) if samples_path.is_file() else None
+    samples = with_candidates(pd.read_csv(samples_path)) if samples_path.is_file() else None
     env_path = csv.parent / "env.json"
     env = json.loads(env_path.read_text()) if env_path.is_file() else {}
     return rows, samples, env

@@ -3,8 +3,9 @@
 
     python3 scripts/compare_runs.py results/h100-sxm/2026-11-24_abc results/h100-sxm/2026-12-01_def
 
-Points are joined on (model, series, op, phase, impl, dtype, batch, seq_len, l2_mode). For each, the throughput
-ratio B / A (from the median times) and a verdict from the per-repetition samples (samples.csv):
+Points are joined on (model, series, op, phase, impl, dtype, batch, seq_len, candidates, l2_mode); either run may be
+of schema version 1 or 2 (version 1 has no candidates: 1 for ar). For each, the throughput ratio B / A (from the median
+times) and a verdict from the per-repetition samples (samples.csv):
   FASTER / SLOWER  the change is beyond --threshold, beyond noise: the slower run's samples shrunk by (1 + threshold)
                    are still slower (one-sided Mann-Whitney U; Holm's correction over all points keeps the chance of
                    any false verdict in the whole comparison below --alpha);
@@ -125,10 +126,11 @@ def markdown(result: dict, dir_a: Path, dir_b: Path, show_all: bool) -> str:
         listed = table if show_all else table[table["verdict"] != "SAME"]
         out += ["", f"## Points{'' if show_all else ' that are not SAME'} ({len(listed)})", ""]
         if not listed.empty:
-            out += ["| op | phase | impl | dtype | b | s | A us | B us | ratio | verdict | p |",
-                    "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+            out += ["| op | phase | impl | dtype | b | s | q | A us | B us | ratio | verdict | p |",
+                    "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
             for _, r in listed.sort_values("ratio").iterrows():
                 out.append(f"| {r['op']} | {r['phase']} | {r['impl']} | {r['dtype']} | {r['batch']} | {r['seq_len']} | "
+                           f"{r['candidates']} | "
                            f"{r['time_us_a']:.2f} | {r['time_us_b']:.2f} | {r['ratio']:.3f} | {r['verdict']} | "
                            f"{r['p_value']:.2g} |")  # fmt: skip
     for name, keys in (("A", result["only_a"]), ("B", result["only_b"])):

@@ -2,7 +2,9 @@
 """Draw the roofline figure of bench_llama result CSVs, in the style of the Medusa paper's
 "Roofline Model (Llama 33B, A40)": log-log, operational intensity (FLOP/byte) against performance (FLOP/s), the
 bandwidth diagonal and the compute roof as dashed lines with their values in the legend, the ridge as a vertical
-dashed line, and the six series (qkv mlp, up/gate/down, qk/pv x init, ar) as markers of the figure's colours.
+dashed line, and the six series (qkv mlp, up/gate/down, qk/pv x init, ar) as markers of the figure's colours. Medusa
+decoding steps (phase medusa) are drawn as the paper's sibling figures draw them: one colour family per series, a
+shade per number of candidates q, and q in the legend ("qk/pv Medusa (# cand.: 16)").
 
 Every number comes from the CSVs' columns (read by name): nothing about a GPU or a model is hard-coded.
 
@@ -27,7 +29,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from bench_llama_io import RUN_COLUMNS, InputError, csv_path, read_csv  # noqa: E402
+from bench_llama_io import RUN_COLUMNS, InputError, csv_path, read_csv, with_candidates  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 # The reference figure's legend order; colours follow matplotlib's default cycle, as the figure does.
@@ -40,6 +42,9 @@ SERIES_ORDER = [
     ("qk/pv", "ar"),
 ]
 SERIES_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+# Medusa: a sequential colour family per series (none of them the six series' colours), light to dark as q grows.
+MEDUSA_SERIES = ["qkv mlp", "up/gate/down", "qk/pv"]
+MEDUSA_COLOURMAPS = {"qkv mlp": "GnBu", "up/gate/down": "RdPu", "qk/pv": "YlOrBr"}
 IMPL_MARKERS = {"hand": "x", "roofline": "x", "cublas": "+"}
 RUN_MARKERS = ["x", "+", "1", "2", "3", "4", "^", "v"]
 PLOTTED_STATUSES = ("ok", "predicted")
@@ -94,6 +99,21 @@ def label_runs(frames: list[pd.DataFrame], by: str | None) -> list[str]:
     return [f"run {i + 1}" for i in range(len(frames))]
 
 
+def medusa_shades(series: str, candidates: list[int]) -> dict[int, tuple]:
+    """A colour per q of a Medusa series: shades of the series' family, light (fewest candidates) to dark."""
+    cmap = matplotlib.colormaps[MEDUSA_COLOURMAPS[series]]
+    steps = max(len(candidates) - 1, 1)
+    return {q: cmap(0.45 + 0.55 * i / steps) for i, q in enumerate(candidates)}
+
+
+def medusa_candidates(points: list[pd.DataFrame]) -> list[int]:
+    """The q values of the medusa rows, in order."""
+    values = set()
+    for p in points:
+        values |= set(p.loc[p["phase"] == "medusa", "candidates"].dropna().astype(int))
+    return sorted(values)
+
+
 def draw_hierarchical(ax, points: pd.DataFrame, colour: str) -> None:
     """Each point again at its measured DRAM intensity (filled circle) and L2 intensity (hollow), joined to it."""
     if not {"dram_bytes_measured", "l2_bytes_measured"} <= set(points.columns):
@@ -113,7 +133,7 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
     """The figure for one or several runs (a DataFrame or a list of them) and one dtype. Returns (figure, axes).
     With `hierarchical`, points that carry measured bytes (--counters) are drawn again at their measured DRAM and
     L2 intensities."""
-    frames = df if isinstance(df, list) else [df]
+    frames = [with_candidates(f) for f in (df if isinstance(df, list) else [df])]  # version 1 lacks candidates
     labels = label_runs(frames, by)
     points = [f[(f["series"] != "ceiling") & f["status"].isin(PLOTTED_STATUSES)] for f in frames]
     if all(p.empty for p in points):
@@ -154,16 +174,26 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
     markers = cycle(RUN_MARKERS)
     run_markers = {(i, impl): (IMPL_MARKERS.get(impl, "x") if len(frames) == 1 else next(markers))
                    for i in range(len(frames)) for impl in impls}  # fmt: skip
-    for (series, phase), colour in zip(SERIES_ORDER, SERIES_COLOURS):
+    # The six series of the reference figure, then the Medusa series: (series, phase, q, legend name, colour) each.
+    groups = [(series, phase, None, f"{series} {phase}", colour)
+              for (series, phase), colour in zip(SERIES_ORDER, SERIES_COLOURS)]  # fmt: skip
+    candidates = medusa_candidates(points)
+    for series in MEDUSA_SERIES:
+        for q, colour in medusa_shades(series, candidates).items():
+            groups.append((series, "medusa", q, f"{series} Medusa (# cand.: {q})", colour))
+    drawn = 0
+    for series, phase, q, name, colour in groups:
         for i, (p, run_label) in enumerate(zip(points, labels)):
             for impl in impls:
-                sel = p[(p["series"] == series) & (p["phase"] == phase) & (p["impl"] == impl)]
+                chosen = (p["series"] == series) & (p["phase"] == phase) & (p["impl"] == impl)
+                sel = p[chosen & (p["candidates"] == q)] if q is not None else p[chosen]
                 if sel.empty:
                     continue
-                label = f"{series} {phase}" + (f" ({impl})" if len(impls) > 1 else "")
+                label = name + (f" ({impl})" if len(impls) > 1 else "")
                 label += f" [{run_label}]" if run_label else ""
                 ax.scatter(sel["intensity"], sel["achieved_tflops"] * 1e12, marker=run_markers[(i, impl)],
                            color=colour, label=label, linewidths=1.0)  # fmt: skip
+                drawn += 1
                 if hierarchical:
                     draw_hierarchical(ax, sel, colour)
 
@@ -180,7 +210,10 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
     gpus = " vs ".join(dict.fromkeys(pretty_gpu(g) for g in everything["gpu_name"].dropna()))
     ax.set_title(title or f"Roofline Model ({models}, {gpus})")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=7 if len(frames) > 1 else 8)
+    if candidates:  # the Medusa series add a legend entry per q: two columns, smaller text
+        ax.legend(loc="lower right", fontsize=5.5, ncol=2 if drawn > 12 else 1)
+    else:
+        ax.legend(loc="lower right", fontsize=7 if len(frames) > 1 else 8)
     fig.tight_layout()
     return fig, ax
 

@@ -62,6 +62,14 @@ TEST(BenchmarkPlan, QuickSweepNamesAreUniqueAndEveryPointIsReportedOncePerImplem
   for (const auto& model : models()) expect_unique_and_complete(model, quick);
 }
 
+TEST(BenchmarkPlan, EveryPhaseWithMedusaCandidatesNamesUniquelyAndReportsEveryPointOnce) {
+  roofline::SweepSpec all = roofline::default_sweep();
+  all.phases = {roofline::Phase::kInit, roofline::Phase::kAr, roofline::Phase::kMedusa};
+  for (const auto& model : models()) expect_unique_and_complete(model, all);
+  all.candidates = {1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144};  // odd q: b*q collides across (b, q) in many ways
+  for (const auto& model : models()) expect_unique_and_complete(model, all);
+}
+
 TEST(BenchmarkPlan, PrefillLinearsWithTheSameTokensButOtherBatchesAreOneMeasurementEach) {
   // q_proj init at b*s = 512 (b = 1, 2, 4) is one measurement; b*s = 1024 is another. Both stand for several b and s,
   // so only the shape tells them apart.

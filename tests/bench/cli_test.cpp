@@ -28,6 +28,40 @@ TEST(Cli, DefaultsAreTheReferenceSweep) {
   EXPECT_EQ(o.sweep.phases.size(), 2u);
   EXPECT_EQ(o.l2, L2Mode::kCold);
   EXPECT_EQ(o.impls, (std::vector<std::string>{"hand", "cublas"}));
+  // The medusa phase is opt-in; its candidates default to the paper's range.
+  EXPECT_EQ(o.sweep.phases, (std::vector<roofline::Phase>{roofline::Phase::kInit, roofline::Phase::kAr}));
+  EXPECT_EQ(o.sweep.candidates, (std::vector<std::int64_t>{16, 32, 48, 64, 80, 96, 112}));
+}
+
+TEST(Cli, MedusaPhaseAndCandidates) {
+  using roofline::Phase;
+  EXPECT_EQ(parse({"--phase", "medusa"}).sweep.phases, (std::vector<Phase>{Phase::kMedusa}));
+  EXPECT_EQ(parse({"--phase=all"}).sweep.phases, (std::vector<Phase>{Phase::kInit, Phase::kAr, Phase::kMedusa}));
+  EXPECT_EQ(parse({"--phase", "ar,medusa"}).sweep.phases, (std::vector<Phase>{Phase::kAr, Phase::kMedusa}));
+  const Options o = parse({"--candidates", "1,8,200", "--phase", "medusa"});  // in either order
+  EXPECT_EQ(o.sweep.candidates, (std::vector<std::int64_t>{1, 8, 200}));
+  EXPECT_EQ(parse({"--phase", "all", "--candidates=64"}).sweep.candidates, (std::vector<std::int64_t>{64}));
+  // --quick shrinks the candidates too; --candidates still overrides it.
+  EXPECT_EQ(parse({"--quick", "--phase", "medusa"}).sweep.candidates, (std::vector<std::int64_t>{16, 64}));
+  EXPECT_EQ(parse({"--quick", "--phase", "medusa", "--candidates", "32"}).sweep.candidates,
+            (std::vector<std::int64_t>{32}));
+  // A plan of the parsed sweep: 7 candidates times 49 settings per operator.
+  const Options medusa = parse({"--phase", "medusa", "--ops", "qk"});
+  EXPECT_EQ(roofline::settings_of(medusa.sweep).size(), 7u * 49);
+}
+
+TEST(Cli, BadCandidatesNameTheFix) {
+  expect_usage_error({"--phase", "medusa", "--candidates", "0"}, "at least 1");
+  expect_usage_error({"--phase", "medusa", "--candidates", "-3"}, "not a whole number");
+  expect_usage_error({"--phase", "medusa", "--candidates", "abc"}, "not a whole number");
+  expect_usage_error({"--phase", "medusa", "--candidates", "16,,32"}, "empty item");
+  expect_usage_error({"--phase", "medusa", "--candidates", "16,16"}, "appears twice");
+  expect_usage_error({"--phase", "medusa", "--candidates", "5000"}, "too large");
+  expect_usage_error({"--phase", "medusa", "--candidates"}, "needs a value");
+  expect_usage_error({"--candidates", "16", "--phase", "ar"}, "add medusa to --phase");
+  expect_usage_error({"--candidates", "16"}, "add medusa to --phase");
+  expect_usage_error({"--phase", "all,init"}, "or all alone");
+  expect_usage_error({"--phase", "Medusa"}, "use init, ar, medusa");
 }
 
 TEST(Cli, EveryFlagInBothSpellings) {
@@ -110,6 +144,9 @@ TEST(Cli, HelpDocumentsEveryFlag) {
                            "--impl",
                            "--batch",
                            "--seq",
+                           "--candidates",
+                           "medusa",
+                           "all",
                            "--dtype",
                            "--l2",
                            "--out",

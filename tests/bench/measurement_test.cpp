@@ -62,6 +62,22 @@ TEST(MeasuredRow, ComputesRatesAgainstTheMeasuredRoof) {
   EXPECT_NEAR(*row.achieved_gbps, static_cast<double>(p.cost.bytes_min) / (*row.time_us_median * 1e-6) / 1e9, 1e-6);
 }
 
+TEST(MeasuredRow, AMedusaRowCarriesItsCandidates) {
+  roofline::PlannedPoint p{Op::kQk, {Phase::kMedusa, 4, 2048, 48}, Dtype::kF16, {}, {}, 0};
+  p.problem = roofline::make_problem(model(), p.op, p.setting, Dtype::kF16);
+  p.cost = roofline::cost_of(p.problem);
+  MeasuredRoofs roofs{700.0, 700.0, 3000.0};
+  const auto row = measured_row(model(), p, {}, "hand", timed_at(p, 50), roofs, nullptr, false);
+  EXPECT_EQ(row.phase, "medusa");
+  EXPECT_EQ(*row.candidates, 48);
+  EXPECT_EQ(*row.m, 48);
+  EXPECT_EQ(row.bound, "memory");
+  const auto ar = point(Op::kQk, Phase::kAr, 4, 2048);
+  EXPECT_EQ(*measured_row(model(), ar, {}, "hand", timed_at(ar, 1), roofs, nullptr, false).candidates, 1);
+  const auto init = point(Op::kQk, Phase::kInit, 4, 2048);
+  EXPECT_FALSE(measured_row(model(), init, {}, "hand", timed_at(init, 1), roofs, nullptr, false).candidates);
+}
+
 TEST(MeasuredRow, AboveTheMeasuredRoofIsAnErrorNotAResult) {
   const auto p = point(Op::kGateProj, Phase::kAr, 1, 128);  // memory-bound, intensity ~1
   MeasuredRoofs roofs{700.0, 700.0, 3000.0};

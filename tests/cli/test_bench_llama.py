@@ -84,6 +84,115 @@ def test_the_plot_is_drawn_with_the_projects_environment_by_default(bench_llama,
     assert (out / "roofline.png").stat().st_size > 10_000, result.stderr
 
 
+@pytest.fixture(scope="module")
+def predicted_medusa(bench_llama, tmp_path_factory):
+    """The paper's sibling figure: Llama 33B on an A100 80GB PCIe, with Medusa steps of 16 ... 112 candidates."""
+    out = tmp_path_factory.mktemp("predict") / "medusa"
+    env = dict(os.environ, BENCH_LLAMA_PYTHON=os.environ.get("BENCH_LLAMA_PYTHON", "python3"))
+    result = run(bench_llama, "--predict", "--spec", "a100-pcie-80gb", "--phase", "medusa", "--out", out, env=env)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def medusa_closed_forms(df, h, n, kv, d, i):
+    """DESIGN.md section 2's medusa table, in pandas: (flops, bytes_min) per row."""
+    b, s, q = df["batch"], df["seq_len"], df["candidates"]
+    t = b * q
+    qo = df["op"].isin(["q_proj", "o_proj"])
+    kvp = df["op"].isin(["k_proj", "v_proj"])
+    ffn = df["op"].isin(["gate_proj", "up_proj", "down_proj"])
+    attn = df["op"].isin(["qk", "pv"])
+    flops = (2 * t * h * n * d).where(qo, 0) + (2 * t * h * kv * d).where(kvp, 0) + (2 * t * h * i).where(ffn, 0)
+    flops += (2 * b * q * s * n * d).where(attn, 0)
+    nbytes = (2 * (t * h + h * n * d + t * n * d)).where(qo, 0) + (2 * (t * h + h * kv * d + t * kv * d)).where(kvp, 0)
+    nbytes += (2 * (t * h + h * i + t * i)).where(ffn, 0) + (
+        2 * (b * q * n * d + b * s * kv * d + b * n * q * s)
+    ).where(attn, 0)
+    return flops, nbytes
+
+
+def test_predict_medusa_writes_the_default_candidates_times_49_settings(predicted_medusa):
+    df = pd.read_csv(predicted_medusa / "roofline.csv")
+    assert len(df) == 9 * 49 * 7
+    assert set(df["phase"]) == {"medusa"} and set(df["schema_version"]) == {2}
+    assert sorted(df["candidates"].unique()) == [16, 32, 48, 64, 80, 96, 112]
+    counts = df.groupby(["op", "candidates"]).size()
+    assert len(counts) == 9 * 7 and (counts == 49).all()
+    assert (df["gpu_name"] == "NVIDIA A100 80GB PCIe").all()
+    env = json.loads((predicted_medusa / "env.json").read_text())
+    assert env["schema_version"] == 2 and env["points"] == 9 * 49 * 7
+
+
+def test_predict_medusa_uses_the_papers_accounting(predicted_medusa):
+    df = pd.read_csv(predicted_medusa / "roofline.csv")
+    flops, nbytes = medusa_closed_forms(df, h=6656, n=52, kv=52, d=128, i=17920)
+    assert (df["flops"] == flops).all() and (df["bytes_min"] == nbytes).all()
+    linear = ~df["op"].isin(["qk", "pv"])
+    assert (df.loc[linear, "m"] == df.loc[linear, "batch"] * df.loc[linear, "candidates"]).all()
+    assert (df.loc[~linear, "m"] == df.loc[~linear, "candidates"]).all()
+    # On the A100 80GB PCIe roof: min(312 TFLOP/s, intensity * 1935 GB/s), ridge 161.2 FLOP/B.
+    assert df["achieved_tflops"].to_numpy() == pytest.approx((df["intensity"] * 1.935).clip(upper=312).to_numpy())
+    assert ((df["intensity"] < 312 / 1.935) == (df["bound"] == "memory")).all()
+    # Attention stays memory bound at every q; the linears cross the ridge once b*q is about 161.
+    assert (df.loc[~linear, "bound"] == "memory").all()
+    assert set(df.loc[linear & (df["batch"] * df["candidates"] >= 256), "bound"]) == {"compute"}
+
+
+def test_predict_medusa_draws_the_papers_sibling_figure(predicted_medusa):
+    png = predicted_medusa / "roofline.png"
+    if "BENCH_LLAMA_PYTHON" not in os.environ and not png.exists():
+        pytest.skip("BENCH_LLAMA_PYTHON names no python with matplotlib for the plot; tools/run_tests.sh sets it")
+    assert png.stat().st_size > 10_000
+
+
+def test_predict_all_phases_and_the_candidates_column(bench_llama, tmp_path):
+    out = tmp_path / "all"
+    result = run(bench_llama, "--predict", "--spec", "h100-sxm", "--phase", "all", "--candidates", "1,24", "--out", out,
+                 "--no-plot")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    df = pd.read_csv(out / "roofline.csv")
+    assert df.groupby("phase").size().to_dict() == {"init": 9 * 49, "ar": 9 * 49, "medusa": 9 * 49 * 2}
+    assert df.loc[df["phase"] == "init", "candidates"].isna().all()
+    assert (df.loc[df["phase"] == "ar", "candidates"] == 1).all()
+    assert sorted(df.loc[df["phase"] == "medusa", "candidates"].unique()) == [1, 24]
+    # q = 1 is exactly ar, row for row: every column but phase.
+    keys = ["op", "batch", "seq_len"]
+    ar = df[df["phase"] == "ar"].set_index(keys).sort_index()
+    one = df[(df["phase"] == "medusa") & (df["candidates"] == 1)].set_index(keys).sort_index()
+    assert len(ar) == len(one) == 9 * 49
+    pd.testing.assert_frame_equal(ar.drop(columns="phase"), one.drop(columns="phase"))
+    # The default sweep stays init and ar.
+    default = run(bench_llama, "--list")
+    assert "# 882 points" in default.stdout and " medusa " not in default.stdout
+
+
+def test_predict_medusa_for_a_grouped_query_model(bench_llama, tmp_path):
+    cfg = tmp_path / "llama2-70b.json"
+    cfg.write_text(json.dumps({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8,
+                               "intermediate_size": 28672, "_name_or_path": "llama-2-70b"}))  # fmt: skip
+    out = tmp_path / "gqa"
+    result = run(bench_llama, "--predict", "--spec", "h100-sxm", "--model", cfg, "--phase", "medusa", "--batch", "1,4",
+                 "--seq", "512,4096", "--candidates", "16,48,112", "--out", out, "--no-plot")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    df = pd.read_csv(out / "roofline.csv")
+    assert len(df) == 9 * 2 * 2 * 3
+    flops, nbytes = medusa_closed_forms(df, h=8192, n=64, kv=8, d=128, i=28672)
+    assert (df["flops"] == flops).all() and (df["bytes_min"] == nbytes).all()
+
+
+def test_list_medusa(bench_llama):
+    listing = run(bench_llama, "--list", "--quick", "--phase", "medusa", "--ops", "qk,q_proj")
+    assert listing.returncode == 0, listing.stderr
+    # 2 ops x 2 b x 2 s x 2 q; q_proj does not depend on s: 8 qk problems and 4 q_proj ones (b*q = 16, 64, 256, 1024).
+    assert "# 16 points of llama-33b, 12 distinct measurements" in listing.stdout
+    lines = [line.split() for line in listing.stdout.splitlines()[2:]]
+    assert {line[4] for line in lines} == {"16", "64"} and {line[1] for line in lines} == {"medusa"}
+    qk = [line for line in lines if line[0] == "qk" and line[2] == "16" and line[3] == "4096" and line[4] == "64"]
+    assert len(qk) == 1 and qk[0][6] == "64x4096x128" and qk[0][7] == str(16 * 52)
+    ar = run(bench_llama, "--list", "--quick", "--phase", "ar", "--ops", "qk").stdout.splitlines()[2].split()
+    assert ar[1] == "ar" and ar[4] == "1"
+
+
 def test_no_gpu_exits_3_and_suggests_predict(bench_llama):
     if run("nvidia-smi").returncode == 0 if _has("nvidia-smi") else False:
         pytest.skip("this machine has a GPU")
@@ -102,6 +211,7 @@ def _has(tool):
         (["--batch", "0"], "at least 1"),
         (["--seq", "abc"], "not a whole number"),
         (["--phase", "prefill"], "use init, ar"),
+        (["--candidates", "16", "--phase", "ar"], "add medusa to --phase"),
         (["--model", "llama-34b"], "llama-33b"),
         (["--model", "/nonexistent/config.json"], "cannot read model config"),
         (["--predict"], "--spec"),
@@ -141,6 +251,7 @@ def test_list_help_schema_and_specs(bench_llama, tmp_path):
     assert listing.returncode == 0 and "# 8 points of llama-33b, 8 distinct measurements" in listing.stdout
     help_text = run(bench_llama, "--help")
     assert help_text.returncode == 0 and "--benchmark_filter" in help_text.stdout
+    assert "--candidates LIST" in help_text.stdout and "medusa" in help_text.stdout and "or all" in help_text.stdout
     schema = run(bench_llama, "--schema")
     assert schema.stdout in (ROOT / "docs" / "csv_columns.md").read_text()
     specs = run(bench_llama, "--spec", "list")

@@ -1,12 +1,13 @@
 // Every hand-written variant against cuBLAS on the same random inputs, with the output poisoned first, at tiny, odd,
-// tile-multiple and real Llama 33B shapes (and a grouped-query one), in fp16 and bf16. Label gpu: without a GPU each
-// test is skipped with the reason.
+// tile-multiple and real Llama 33B shapes (prefill, decode and Medusa steps, and grouped-query ones), in fp16 and
+// bf16. Label gpu: without a GPU each test is skipped with the reason.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "bench/cublas_gemm.hpp"
 #include "bench/problem_buffers.hpp"
@@ -45,8 +46,8 @@ std::vector<Case> cases(Dtype dtype) {
   const auto llama70b = roofline::parse_model_config(
       R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672})",
       "llama-2-70b");
-  auto op = [&](const roofline::ModelConfig& m, Op o, Phase ph, std::int64_t b, std::int64_t s) {
-    return roofline::make_problem(m, o, roofline::Setting{ph, b, s}, dtype);
+  auto op = [&](const roofline::ModelConfig& m, Op o, Phase ph, std::int64_t b, std::int64_t s, std::int64_t q = 1) {
+    return roofline::make_problem(m, o, roofline::Setting{ph, b, s, q}, dtype);
   };
   std::vector<Case> out = {
       {"tiny_1x8x8", linear(1, 8, 8, dtype)},
@@ -67,6 +68,12 @@ std::vector<Case> cases(Dtype dtype) {
       {"gqa_qk_ar_b2_s512", op(llama70b, Op::kQk, Phase::kAr, 2, 512)},
       {"gqa_pv_ar_b1_s8192", op(llama70b, Op::kPv, Phase::kAr, 1, 8192)},  // 64 pairs: the context is split
       {"gqa_pv_init_b1_s128", op(llama70b, Op::kPv, Phase::kInit, 1, 128)},
+      // Medusa steps: q query rows over the cache (qk on gemv_mma up to q = 64, gemm beyond; pv on gemm_mma).
+      {"qk_medusa_b2_s1024_q64", op(llama33b, Op::kQk, Phase::kMedusa, 2, 1024, 64)},
+      {"qk_medusa_b1_s512_q112", op(llama33b, Op::kQk, Phase::kMedusa, 1, 512, 112)},
+      {"pv_medusa_b2_s1024_q16", op(llama33b, Op::kPv, Phase::kMedusa, 2, 1024, 16)},
+      {"up_proj_medusa_b1_q80", op(llama33b, Op::kUpProj, Phase::kMedusa, 1, 128, 80)},
+      {"gqa_pv_medusa_b1_s512_q48", op(llama70b, Op::kPv, Phase::kMedusa, 1, 512, 48)},
   };
   // Under compute-sanitizer (tools/device_run.sh sets BENCH_LLAMA_SMALL_SHAPES=1) the largest shapes would take
   // minutes of instrumented work: keep those up to 2^28 multiply-adds, which still gives every variant three shapes.
@@ -132,15 +139,18 @@ TEST_P(VariantsGpu, EveryVariantMatchesCublasOnEveryShapeItSupports) {
 TEST_P(VariantsGpu, HandPicksAVariantForEveryOperatorOfTheSweep) {
   const auto model = roofline::resolve_model("llama-33b");
   for (const auto& info : roofline::all_ops()) {
-    for (Phase phase : {Phase::kInit, Phase::kAr}) {
+    for (Phase phase : {Phase::kInit, Phase::kAr, Phase::kMedusa}) {
       for (std::int64_t b : {1, 64}) {
-        kernels::GemmArgs args = gemm_args(roofline::make_problem(model, info.op, {phase, b, 1024}, GetParam()));
-        args.sm_count = sm_count_;
-        bool picked = false;
-        for (const auto& v : kernels::gemm_variants()) {
-          picked = picked || (for_this_gpu(v) && std::string(v.supports(args, sm_)).empty() && v.suits(args));
+        for (std::int64_t q :
+             phase == Phase::kMedusa ? std::vector<std::int64_t>{16, 112} : std::vector<std::int64_t>{1}) {
+          kernels::GemmArgs args = gemm_args(roofline::make_problem(model, info.op, {phase, b, 1024, q}, GetParam()));
+          args.sm_count = sm_count_;
+          bool picked = false;
+          for (const auto& v : kernels::gemm_variants()) {
+            picked = picked || (for_this_gpu(v) && std::string(v.supports(args, sm_)).empty() && v.suits(args));
+          }
+          EXPECT_TRUE(picked) << info.name << " " << roofline::phase_name(phase) << " b=" << b << " q=" << q;
         }
-        EXPECT_TRUE(picked) << info.name << " " << roofline::phase_name(phase) << " b=" << b;
       }
     }
   }

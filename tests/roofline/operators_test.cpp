@@ -161,6 +161,143 @@ TEST(Operators, SettingsTooLargeToCountAreRefusedNotWrapped) {
   EXPECT_EQ(cost_of(big).flops, 2LL * 64 * 8192 * 8192 * 6656);
 }
 
+// DESIGN.md section 2's medusa table, written out independently of operators.cpp, for any model: q/k/v/o and the
+// FFN with M = b*q; qk and pv with q query rows per (batch, head) over the s cached tokens, each K/V head read once.
+Cost medusa_closed_form(const ModelConfig& m, Op op, std::int64_t b, std::int64_t s, std::int64_t q) {
+  const std::int64_t h = m.hidden, n = m.heads, d = m.head_dim, kvd = m.kv_heads * m.head_dim, i = m.intermediate;
+  const std::int64_t t = b * q;  // rows of a linear
+  switch (op) {
+    case Op::kQProj:
+    case Op::kOProj:
+      return {2 * t * h * n * d, 2 * (t * h + h * n * d + t * n * d)};
+    case Op::kKProj:
+    case Op::kVProj:
+      return {2 * t * h * kvd, 2 * (t * h + h * kvd + t * kvd)};
+    case Op::kGateProj:
+    case Op::kUpProj:
+    case Op::kDownProj:
+      return {2 * t * h * i, 2 * (t * h + h * i + t * i)};
+    case Op::kQk:
+    case Op::kPv:  // Q (or O) b*q*n*d, K (or V) b*s*kv*d, scores b*n*q*s
+      return {2 * b * q * s * n * d, 2 * (b * q * n * d + b * s * kvd + b * n * q * s)};
+  }
+  return {};
+}
+
+TEST(Operators, MedusaMatchesTheClosedFormsAtEverySettingOfTheDefaultCandidates) {
+  SweepSpec sweep = default_sweep();
+  sweep.phases = {Phase::kMedusa};
+  int checked = 0;
+  for (const Setting& setting : settings_of(sweep)) {
+    for (Op op : sweep.ops) {
+      const Cost got = cost_of(make_problem(llama33b(), op, setting, Dtype::kF16));
+      const Cost want = medusa_closed_form(llama33b(), op, setting.batch, setting.seq_len, setting.candidates);
+      const std::string where = std::string(op_info(op).name) + " b=" + std::to_string(setting.batch) +
+                                " s=" + std::to_string(setting.seq_len) + " q=" + std::to_string(setting.candidates);
+      ASSERT_EQ(got.flops, want.flops) << where;
+      ASSERT_EQ(got.bytes_min, want.bytes_min) << where;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 9 * 49 * 7);
+  // In llama-33b's own words (h = n*d): qk/pv 2*b*q*s*h FLOPs and 2*(b*q*h + b*s*h + b*n*q*s) bytes.
+  const std::int64_t b = 4, s = 2048, q = 48, h = 6656, n = 52;
+  const Cost qk = cost_of(make_problem(llama33b(), Op::kQk, Setting{Phase::kMedusa, b, s, q}, Dtype::kF16));
+  EXPECT_EQ(qk.flops, 2 * b * q * s * h);
+  EXPECT_EQ(qk.bytes_min, 2 * (b * q * h + b * s * h + b * n * q * s));
+}
+
+TEST(Operators, MedusaShapes) {
+  // Linears: M = b*q; attention: q query rows per (b, head) over the whole cache, P as [b, n, q, s].
+  const GemmProblem up = make_problem(llama33b(), Op::kUpProj, Setting{Phase::kMedusa, 8, 4096, 112}, Dtype::kF16);
+  EXPECT_EQ(up.m, 8 * 112);
+  EXPECT_EQ(up.n, 17920);
+  const GemmProblem qk = make_problem(llama33b(), Op::kQk, Setting{Phase::kMedusa, 2, 1024, 80}, Dtype::kF16);
+  EXPECT_EQ(qk.m, 80);
+  EXPECT_EQ(qk.n, 1024);
+  EXPECT_EQ(qk.k, 128);
+  EXPECT_EQ(qk.batch_count(), 2 * 52);
+  EXPECT_EQ(qk.a.batch_stride, 80 * 6656);    // Q [b, q, n, d]
+  EXPECT_EQ(qk.b.batch_stride, 1024 * 6656);  // K cache [b, s, n, d]
+  EXPECT_EQ(qk.c.head_stride, 80 * 1024);     // P [b, n, q, s]
+  const GemmProblem pv = make_problem(llama33b(), Op::kPv, Setting{Phase::kMedusa, 2, 1024, 80}, Dtype::kF16);
+  EXPECT_EQ(pv.m, 80);
+  EXPECT_EQ(pv.n, 128);
+  EXPECT_EQ(pv.k, 1024);
+  EXPECT_EQ(pv.b_layout, BLayout::kNN);
+  // Other phases ignore the candidates field; decode_tokens says what a step processes.
+  EXPECT_EQ(decode_tokens(Setting{Phase::kAr, 1, 128, 64}), 1);
+  EXPECT_EQ(decode_tokens(Setting{Phase::kMedusa, 1, 128, 64}), 64);
+  EXPECT_EQ(decode_tokens(Setting{Phase::kInit, 1, 128}), 0);
+  EXPECT_EQ(make_problem(llama33b(), Op::kQk, Setting{Phase::kAr, 1, 128, 64}, Dtype::kF16).m, 1);
+}
+
+TEST(Operators, MedusaWithOneCandidateIsExactlyTheArStep) {
+  for (const ModelConfig& model :
+       {llama33b(), parse_model_config(R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8,
+                                          "intermediate_size": 28672})",
+                                       "llama-2-70b")}) {
+    for (const Setting& ar : settings_of(default_sweep())) {
+      if (ar.phase != Phase::kAr) continue;
+      for (Op op : default_sweep().ops) {
+        const GemmProblem want = make_problem(model, op, ar, Dtype::kF16);
+        const GemmProblem got = make_problem(model, op, Setting{Phase::kMedusa, ar.batch, ar.seq_len, 1}, Dtype::kF16);
+        ASSERT_EQ(got.key(), want.key()) << op_info(op).name << " b=" << ar.batch << " s=" << ar.seq_len;
+        ASSERT_EQ(cost_of(got).flops, cost_of(want).flops);
+        ASSERT_EQ(cost_of(got).bytes_min, cost_of(want).bytes_min);
+        ASSERT_EQ(buffer_bytes(got), buffer_bytes(want));
+      }
+    }
+  }
+}
+
+TEST(Operators, MedusaGroupedQueryAttentionLlama2_70B) {
+  const ModelConfig m = parse_model_config(
+      R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672})",
+      "llama-2-70b");
+  const std::int64_t h = 8192, n = 64, kv = 8, d = 128, i = 28672;
+  int checked = 0;
+  for (std::int64_t b : {1, 4, 64}) {
+    for (std::int64_t s : {128, 1000, 8192}) {
+      for (std::int64_t q : {1, 16, 63, 112}) {
+        for (const auto& info : all_ops()) {
+          const GemmProblem p = make_problem(m, info.op, Setting{Phase::kMedusa, b, s, q}, Dtype::kF16);
+          const Cost want = medusa_closed_form(m, info.op, b, s, q);
+          ASSERT_EQ(cost_of(p).flops, want.flops) << info.name << " b=" << b << " s=" << s << " q=" << q;
+          ASSERT_EQ(cost_of(p).bytes_min, want.bytes_min) << info.name << " b=" << b << " s=" << s << " q=" << q;
+          ++checked;
+        }
+        // The same in the model's own numbers: every K/V head read once for the 8 query heads of its group.
+        const Cost qk = cost_of(make_problem(m, Op::kQk, Setting{Phase::kMedusa, b, s, q}, Dtype::kF16));
+        EXPECT_EQ(qk.flops, 2 * b * q * s * n * d);
+        EXPECT_EQ(qk.bytes_min, 2 * (b * q * n * d + b * s * kv * d + b * n * q * s));
+        const Cost k = cost_of(make_problem(m, Op::kKProj, Setting{Phase::kMedusa, b, s, q}, Dtype::kF16));
+        EXPECT_EQ(k.bytes_min, 2 * (b * q * h + kv * d * h + b * q * kv * d));
+        const Cost down = cost_of(make_problem(m, Op::kDownProj, Setting{Phase::kMedusa, b, s, q}, Dtype::kF16));
+        EXPECT_EQ(down.flops, 2 * b * q * h * i);
+      }
+    }
+  }
+  EXPECT_EQ(checked, 3 * 3 * 4 * 9);
+  EXPECT_EQ(make_problem(m, Op::kPv, Setting{Phase::kMedusa, 2, 512, 32}, Dtype::kF16).b.head_group, n / kv);
+}
+
+TEST(Operators, MedusaMovesDecodeTowardTheRidge) {
+  // The point of the phase: intensity grows with q. Linears reach about q FLOP/B at b = 1 (as ar reaches b);
+  // qk/pv stays below d*s/(d+s) < d = 128 FLOP/B at any q, so attention never crosses an A40's 215 FLOP/B ridge.
+  EXPECT_NEAR(
+      cost_of(make_problem(llama33b(), Op::kQProj, Setting{Phase::kMedusa, 1, 128, 64}, Dtype::kF16)).intensity(), 62.8,
+      0.1);
+  double previous = 0;
+  for (std::int64_t q : default_candidates()) {
+    const double qk =
+        cost_of(make_problem(llama33b(), Op::kQk, Setting{Phase::kMedusa, 1, 8192, q}, Dtype::kF16)).intensity();
+    EXPECT_GT(qk, previous);
+    EXPECT_LT(qk, 128.0 * 8192 / (128 + 8192));
+    previous = qk;
+  }
+}
+
 TEST(Operators, CatalogueNamesAndSeries) {
   EXPECT_EQ(all_ops().size(), 9u);
   Op op{};

@@ -73,13 +73,24 @@ TEST(Schema, CoreColumnsOfDesignSection5) {
   EXPECT_EQ(std::set<std::string>(header.begin(), header.end()).size(), header.size()) << "duplicate column";
 }
 
+TEST(Schema, Version2AppendsCandidatesToVersion1) {
+  // Version 2 is version 1 plus `candidates` at the end: a version-1 reader's columns keep their places.
+  EXPECT_EQ(kSchemaVersion, 2);
+  const std::vector<std::string> header = csv_header();
+  EXPECT_EQ(header.back(), "candidates");
+  EXPECT_EQ(header[header.size() - 2], "time_us_counted");  // the last column of version 1
+  PointRow row;
+  row.candidates = 48;
+  EXPECT_EQ(csv_cells(row).back(), "48");
+}
+
 TEST(Schema, EmptyRowHasEmptyMeasurementsNotZeros) {
   const std::vector<std::string> cells = csv_cells(PointRow{});
   const std::vector<std::string> header = csv_header();
   ASSERT_EQ(cells.size(), header.size());
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (header[i] == "schema_version") {
-      EXPECT_EQ(cells[i], "1");
+      EXPECT_EQ(cells[i], "2");
     } else {
       EXPECT_EQ(cells[i], "") << header[i];
     }

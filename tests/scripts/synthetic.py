@@ -3,6 +3,9 @@ bench_llama's file layout (roofline.csv with the columns the scripts read, sampl
 these are test inputs, generated here and in tests/data/, never under results/.
 
     python3 tests/scripts/synthetic.py tests/data/sample_runs   # regenerates the committed sample (runs a and b)
+
+make_run(..., version=2) writes schema version 2 (a `candidates` column in both files), and with
+phases=("init", "ar", "medusa") adds Medusa steps for each q of `candidates`. The committed sample is version 1.
 """
 
 from __future__ import annotations
@@ -19,35 +22,41 @@ OPS = [("q_proj", "qkv mlp"), ("o_proj", "qkv mlp"), ("up_proj", "up/gate/down")
 H, N_HEADS, FFN = 6656, 52, 17920
 
 
-def cost(op: str, phase: str, b: int, s: int) -> tuple[float, float]:
-    t = b * s if phase == "init" else b
+def cost(op: str, phase: str, b: int, s: int, q: int = 1) -> tuple[float, float]:
+    """DESIGN.md section 2 (q: the medusa phase's candidates; 1 is ar)."""
+    t = b * s if phase == "init" else b * q
     if op in ("q_proj", "o_proj"):
         return 2 * t * H * H, 2 * (2 * t * H + H * H)
     if op in ("up_proj", "down_proj"):
         return 2 * t * H * FFN, 2 * (t * H + H * FFN + t * FFN)
     if phase == "init":
         return 2 * b * s * s * H, 2 * (2 * b * s * H + b * N_HEADS * s * s)
-    return 2 * b * s * H, 2 * (b * H + b * s * H + b * N_HEADS * s)
+    return 2 * b * q * s * H, 2 * (b * q * H + b * s * H + b * N_HEADS * q * s)
 
 
 def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20, driver: str = "580.159.04",
              commit: str = "aaaaaaaaaaaa", slow: dict | None = None, impls=("hand", "cublas"),
-             batches=(1, 16), seqs=(512, 4096)) -> Path:  # fmt: skip
+             batches=(1, 16), seqs=(512, 4096), version: int = 1, phases=("init", "ar"),
+             candidates=(16, 64)) -> Path:  # fmt: skip
     """Writes a result folder. `slow` maps (series, phase) to a factor multiplying that series' times."""
+    assert version in (1, 2) and (version == 2 or "medusa" not in phases), "the medusa phase needs version 2"
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     peak_t, peak_g = 700.0, 3000.0
     rows, samples = [], []
-    run = {"schema_version": 1, "run_id": f"synthetic-{seed}", "timestamp_utc": "2026-11-24T00:00:00Z",
+    run = {"schema_version": version, "run_id": f"synthetic-{seed}", "timestamp_utc": "2026-11-24T00:00:00Z",
            "host": "synthetic", "gpu_index": 0, "gpu_name": "NVIDIA H100 80GB HBM3", "gpu_uuid": "GPU-synthetic",
            "cc": "9.0", "sm_count": 132, "driver_version": driver, "cuda_runtime_version": "13.0",
            "cuda_driver_version": "13.0", "cublas_version": "13.0.0", "git_commit": commit,
            "build_archs": "80,86,89,90a", "l2_mode": "cold", "spec": "h100-sxm"}  # fmt: skip
-    for phase in ("init", "ar"):
+    steps = [(phase, q) for phase in phases for q in (candidates if phase == "medusa" else (None,))]
+    for phase, q in steps:
         for b in batches:
             for s in seqs:
                 for op, series in OPS:
-                    flops, nbytes = cost(op, phase, b, s)
+                    flops, nbytes = cost(op, phase, b, s, q or 1)
+                    # As bench_llama writes it: q for medusa, 1 for ar, an empty cell for init.
+                    extra = {} if version == 1 else {"candidates": str(q or (1 if phase == "ar" else ""))}
                     for impl in impls:
                         base = max(flops / (peak_t * 1e12 * 0.8), nbytes / (peak_g * 1e9 * 0.85)) * 1e6
                         base *= (slow or {}).get((series, phase), 1.0) * (1.05 if impl == "hand" else 1.0)
@@ -66,12 +75,12 @@ def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20
                                      "achieved_tflops": achieved, "achieved_gbps": nbytes / (median * 1e-6) / 1e9,
                                      "attainable_tflops": attainable, "roof_fraction": achieved / attainable,
                                      "bound": "memory" if intensity < peak_t * 1000 / peak_g else "compute",
-                                     "status": "ok", "roof_source": "measured"})  # fmt: skip
+                                     "status": "ok", "roof_source": "measured", **extra})  # fmt: skip
                         for i, t_us in enumerate(times):
                             samples.append({"run_id": run["run_id"], "model": "llama-33b", "series": series,
                                             "op": op, "phase": phase, "impl": impl, "dtype": "fp16", "batch": b,
                                             "seq_len": s, "l2_mode": "cold", "repetition": i,
-                                            "time_us": float(t_us)})  # fmt: skip
+                                            "time_us": float(t_us), **extra})  # fmt: skip
     pd.DataFrame(rows).to_csv(folder / "roofline.csv", index=False)
     pd.DataFrame(samples).to_csv(folder / "samples.csv", index=False)
     (folder / "env.json").write_text(json.dumps({"synthetic": True, **run}, indent=2) + "\n")

@@ -11,8 +11,10 @@ import compare_runs
 import pandas as pd
 import plot_roofline
 import pytest
-from conftest import SCRIPTS
+from conftest import ROOT, SCRIPTS
 from synthetic import make_run
+
+SAMPLE_V1 = ROOT / "tests" / "data" / "sample_runs" / "a"  # the committed sample: schema version 1
 
 
 def run_script(name, *args):
@@ -92,9 +94,9 @@ def test_merge_concatenates_and_refuses_other_schema_versions(runs, tmp_path):
     assert len(pd.read_csv(tmp_path / "s.csv")) == 2 * 96 * 20
     future = make_run(tmp_path / "future", seed=5)
     df = pd.read_csv(future / "roofline.csv")
-    df.assign(schema_version=2).to_csv(future / "roofline.csv", index=False)
+    df.assign(schema_version=3).to_csv(future / "roofline.csv", index=False)
     cli = run_script("merge_results.py", runs["a"], future, "--out", tmp_path / "x.csv")
-    assert cli.returncode == 2 and "schema version [2]" in cli.stderr and "future" in cli.stderr
+    assert cli.returncode == 2 and "schema version [3]" in cli.stderr and "future" in cli.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -108,3 +110,70 @@ def test_plot_draws_several_runs_labelled_by_what_differs(runs, tmp_path):
     assert cli.returncode == 0, cli.stderr
     cli = run_script("plot_roofline.py", runs["a"], runs["slow"], "--by", "nope", "--out", tmp_path / "y.png")
     assert cli.returncode == 2 and "--by nope" in cli.stderr
+
+
+# Schema versions 1 and 2 mix: the committed sample (version 1, no candidates column in either file) against version-2
+# folders with Medusa steps. Version 1's ar rows are version 2's candidates = 1 rows, samples included.
+
+
+@pytest.fixture(scope="module")
+def v2_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("v2")
+    medusa = dict(version=2, phases=("init", "ar", "medusa"), candidates=(16, 64))
+    return {
+        "same": make_run(root / "same", seed=1, driver="570.86.15", **medusa),  # the sample's run a, plus medusa
+        "slow_ar": make_run(root / "slow_ar", seed=2, driver="590.1", slow={("qk/pv", "ar"): 1.2}, **medusa),
+        "slow_medusa": make_run(root / "slow_medusa", seed=3, slow={("qk/pv", "medusa"): 1.2}, **medusa),
+    }
+
+
+def test_the_committed_sample_is_version_1():
+    assert set(pd.read_csv(SAMPLE_V1 / "roofline.csv")["schema_version"]) == {1}
+    assert "candidates" not in pd.read_csv(SAMPLE_V1 / "roofline.csv").columns
+    assert "candidates" not in pd.read_csv(SAMPLE_V1 / "samples.csv").columns
+
+
+def test_compare_a_version_1_run_with_a_version_2_run(v2_runs):
+    result = compare_runs.compare(SAMPLE_V1, v2_runs["same"], threshold=0.03, alpha=0.01)
+    table = result["table"]
+    assert len(table) == 96 and set(table["verdict"]) == {"SAME"}  # every init and ar point joins, q = 1 for ar
+    assert set(table.loc[table["phase"] == "ar", "candidates"]) == {"1"}
+    assert not result["only_a"] and len(result["only_b"]) == 96  # the medusa points: 6 ops x 2 q x 4 settings x 2 impls
+    assert {dict(zip(compare_runs.POINT_KEYS, k))["phase"] for k in result["only_b"]} == {"medusa"}
+    # The version-1 samples join the version-2 ones: a planted change is judged from them, not left NOISY.
+    slow = compare_runs.compare(SAMPLE_V1, v2_runs["slow_ar"], threshold=0.03, alpha=0.01)["table"]
+    planted = slow[(slow["series"] == "qk/pv") & (slow["phase"] == "ar")]
+    assert (planted["verdict"] == "SLOWER").all()
+    cli = run_script("compare_runs.py", SAMPLE_V1, v2_runs["slow_ar"])
+    assert cli.returncode == 1 and "## Only in B (96)" in cli.stdout and "candidates=64" in cli.stdout
+
+
+def test_compare_two_version_2_runs_per_candidates(v2_runs):
+    result = compare_runs.compare(v2_runs["same"], v2_runs["slow_medusa"], threshold=0.03, alpha=0.01)
+    table = result["table"]
+    assert len(table) == 192 and not result["only_a"] and not result["only_b"]  # q = 16 and 64 do not collide
+    planted = (table["series"] == "qk/pv") & (table["phase"] == "medusa")
+    assert planted.sum() == 2 * 2 * 4 * 2 and set(table.loc[planted, "candidates"]) == {"16", "64"}
+    assert (table.loc[planted, "verdict"] == "SLOWER").all()
+    assert (table.loc[~planted, "verdict"].isin(["SAME", "NOISY"])).all()
+    cli = run_script("compare_runs.py", v2_runs["same"], v2_runs["slow_medusa"])
+    assert cli.returncode == 1 and "| qk | medusa | hand | fp16 | 16 | 4096 | 64 |" in cli.stdout
+
+
+def test_merge_a_version_1_and_a_version_2_folder(v2_runs, tmp_path):
+    out, samples_out = tmp_path / "merged.csv", tmp_path / "samples.csv"
+    cli = run_script("merge_results.py", SAMPLE_V1, v2_runs["same"], "--out", out, "--samples-out", samples_out)
+    assert cli.returncode == 0, cli.stderr
+    merged = pd.read_csv(out)
+    assert len(merged) == 96 + 192
+    assert merged.groupby("schema_version").size().to_dict() == {1: 96, 2: 192}
+    by_phase = merged.groupby("phase")["candidates"]
+    assert by_phase.apply(lambda c: c.isna().all())["init"]
+    assert set(merged.loc[merged["phase"] == "ar", "candidates"]) == {1}
+    assert set(merged.loc[merged["phase"] == "medusa", "candidates"]) == {16, 64}
+    samples = pd.read_csv(samples_out)
+    assert len(samples) == (96 + 192) * 20
+    assert set(samples.loc[samples["phase"] == "ar", "candidates"]) == {1}
+    # The merged file reads back (both versions in one file) and plots.
+    cli = run_script("plot_roofline.py", out, "--out", tmp_path / "merged.png")
+    assert cli.returncode == 0, cli.stderr

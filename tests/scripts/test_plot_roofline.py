@@ -7,6 +7,7 @@ import importlib.util
 import subprocess
 import sys
 
+import matplotlib
 import pandas as pd
 import pytest
 from conftest import SCRIPTS
@@ -91,7 +92,7 @@ def test_command_line_writes_the_image(tmp_path, suffix):
     "mutate, message",
     [
         (lambda df: df.drop(columns=["intensity"]), "missing columns intensity"),
-        (lambda df: df.assign(schema_version=2), "schema version"),
+        (lambda df: df.assign(schema_version=3), "schema version"),
         (lambda df: df.assign(status="invalid"), "no plottable rows"),
     ],
 )
@@ -126,3 +127,74 @@ def test_hierarchical_roofline_draws_measured_intensities(tmp_path):
     assert len(ax.collections) == 3 * len(plain_ax.collections)  # each series: the point, its DRAM and L2 places
     xs = sorted(ax.collections[1].get_offsets()[:, 0])
     assert xs[0] == pytest.approx(df["flops"].iloc[0] / 1.1e9)
+
+
+def medusa_csv(path, candidates=(16, 32, 48), with_six=False, gpu="NVIDIA A100 80GB PCIe"):
+    """A predicted version-2 CSV with the three Medusa series at each q (and the six series too, if asked)."""
+    rows = []
+    for series in ("qkv mlp", "up/gate/down", "qk/pv"):
+        for q in candidates:
+            for j in range(2):
+                intensity = q * (1.0 + j) * (0.5 if series == "qk/pv" else 1.0)
+                rows.append({
+                    "schema_version": 2, "series": series, "phase": "medusa", "op": "x", "impl": "roofline",
+                    "dtype": "fp16", "status": "predicted", "intensity": intensity,
+                    "achieved_tflops": min(312.0, intensity * 1.935), "peak_tflops_datasheet": 312.0,
+                    "peak_gbps_datasheet": 1935.0, "model": "llama-33b", "gpu_name": gpu, "candidates": q,
+                })  # fmt: skip
+    df = pd.DataFrame(rows)
+    if with_six:
+        six = pd.read_csv(make_csv(path, 312.0, 1935.0, gpu=gpu)).assign(schema_version=2)
+        six["candidates"] = six["phase"].map({"ar": 1})
+        df = pd.concat([six, df], ignore_index=True)
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_medusa_series_are_drawn_the_papers_way(tmp_path):
+    fig, ax = plot_roofline.build_figure(plot_roofline.load(medusa_csv(tmp_path / "m.csv")))
+    assert ax.get_title() == "Roofline Model (Llama 33B, A100 80GB PCIe)"
+    texts = legend_texts(ax)
+    assert texts[:2] == ["1935GB/s", "312 TFLOP/s"]
+    assert texts[2:] == [
+        f"{s} Medusa (# cand.: {q})" for s in ("qkv mlp", "up/gate/down", "qk/pv") for q in (16, 32, 48)
+    ]
+    # One colour family per series, a shade per q: darker as q grows, and none of the six series' colours.
+    colours = [tuple(c.get_facecolor()[0][:3]) for c in ax.collections]
+    six = {matplotlib.colors.to_rgb(c) for c in plot_roofline.SERIES_COLOURS}
+    assert len(set(colours)) == 9 and not set(colours) & six
+    for k, series in enumerate(("qkv mlp", "up/gate/down", "qk/pv")):
+        family = colours[3 * k : 3 * k + 3]
+        brightness = [sum(c) for c in family]
+        assert brightness == sorted(brightness, reverse=True), f"{series}: shades should darken as q grows"
+        cmap = matplotlib.colormaps[plot_roofline.MEDUSA_COLOURMAPS[series]]
+        assert family[0] == pytest.approx(cmap(0.45)[:3])
+
+
+def test_medusa_next_to_the_six_series_keeps_their_look(tmp_path):
+    fig, ax = plot_roofline.build_figure(plot_roofline.load(medusa_csv(tmp_path / "m.csv", (16, 112), with_six=True)))
+    texts = legend_texts(ax)
+    assert texts[2:8] == [f"{s} {p}" for s, p in SERIES]
+    assert texts[8:] == [f"{s} Medusa (# cand.: {q})" for s in ("qkv mlp", "up/gate/down", "qk/pv") for q in (16, 112)]
+    for collection, colour in zip(ax.collections[:6], plot_roofline.SERIES_COLOURS):
+        assert tuple(collection.get_facecolor()[0][:3]) == pytest.approx(matplotlib.colors.to_rgb(colour))
+        assert collection.get_paths()[0].vertices.tolist() == ax.collections[0].get_paths()[0].vertices.tolist()
+
+
+def test_a_version_1_and_a_version_2_file_in_one_figure(tmp_path):
+    v1 = plot_roofline.load(make_csv(tmp_path / "v1.csv", 312.0, 1935.0, gpu="NVIDIA A100 80GB PCIe"))
+    assert "candidates" in v1.columns  # added on reading: 1 for ar, empty otherwise
+    assert (
+        set(v1.loc[v1["phase"] == "ar", "candidates"]) == {1}
+        and v1.loc[v1["phase"] == "init", "candidates"].isna().all()
+    )
+    v2 = plot_roofline.load(medusa_csv(tmp_path / "v2.csv", (16,)))
+    raw_v1 = pd.read_csv(tmp_path / "v1.csv")  # as a notebook passes it: no candidates column at all
+    for frames in ([v1, v2], [raw_v1, pd.read_csv(tmp_path / "v2.csv")]):
+        fig, ax = plot_roofline.build_figure(frames, by="schema_version")
+        texts = legend_texts(ax)
+        assert "qk/pv ar [1]" in texts and "qk/pv Medusa (# cand.: 16) [2]" in texts
+    out = tmp_path / "mixed.png"
+    cli = subprocess.run([sys.executable, SCRIPTS / "plot_roofline.py", tmp_path / "v1.csv", tmp_path / "v2.csv",
+                          "--out", out], capture_output=True, text=True)  # fmt: skip
+    assert cli.returncode == 0, cli.stderr

@@ -1,0 +1,101 @@
+// The measured path's planning for the medusa phase, on the CPU: every distinct problem of the default candidates gets
+// a hand-written variant from `hand` (the first of kernels/variants.cu whose supports() and suits() accept it), a
+// variant named with --impl that cannot run it says why, and cuBLAS can take every shape. supports() and suits() read
+// shapes, strides and pointer alignment only: gemm_args() leaves the pointers null, and no GPU is touched.
+#include "bench/variants.hpp"
+
+#include <gtest/gtest.h>
+
+#include <climits>
+#include <set>
+
+#include "bench/problem_buffers.hpp"
+#include "roofline/plan.hpp"
+
+namespace bench {
+namespace {
+
+struct Device {
+  const char* name;
+  int sm;
+  int sm_count;
+};
+
+// Architectures the build targets, with a real GPU's SM count each (suits() compares tiles with it).
+const Device kDevices[] = {{"A100", 80, 108}, {"A40", 86, 84}, {"L40S", 89, 142}, {"H100 SXM", 90, 132}};
+
+const roofline::ModelConfig& model(int which) {
+  static const roofline::ModelConfig mha = roofline::resolve_model("llama-33b");
+  static const roofline::ModelConfig gqa = roofline::parse_model_config(
+      R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672})",
+      "llama-2-70b");
+  return which == 0 ? mha : gqa;
+}
+
+roofline::Plan medusa_plan(const roofline::ModelConfig& m) {
+  roofline::SweepSpec sweep = roofline::default_sweep();
+  sweep.phases = {roofline::Phase::kMedusa};
+  return roofline::make_plan(m, sweep);
+}
+
+bool is_gemm(const std::string& name) { return name.rfind("gemm_mma_", 0) == 0 || name == "gemm_wgmma_128x128"; }
+
+TEST(Variants, EveryMedusaProblemOfTheDefaultCandidatesGetsAHandVariant) {
+  for (int which : {0, 1}) {
+    const roofline::Plan plan = medusa_plan(model(which));
+    ASSERT_FALSE(plan.measurements.empty());
+    for (const Device& device : kDevices) {
+      std::set<std::string> used;
+      for (const roofline::GemmProblem& problem : plan.measurements) {
+        kernels::GemmArgs args = gemm_args(problem);
+        ASSERT_EQ(args.a.data, nullptr);
+        args.sm_count = device.sm_count;
+        std::string why;
+        const kernels::GemmVariant* v = choose_variant(args, "hand", device.sm, &why);
+        ASSERT_NE(v, nullptr) << model(which).name << " on " << device.name << ": " << problem.key() << ": " << why;
+        const std::string name = v->name;
+        used.insert(name);
+        const bool attention = problem.heads > 1;
+        if (attention && problem.b_layout == roofline::BLayout::kNN) {  // pv: q x d x s, V read as [s x d]
+          EXPECT_TRUE(name.rfind("gemm_mma_", 0) == 0) << problem.key() << " got " << name;
+        } else if (attention) {  // qk: q x s x d
+          EXPECT_TRUE(problem.m <= 64 ? name == "gemv_mma_wide" : is_gemm(name)) << problem.key() << " got " << name;
+        } else {  // a linear with M = b*q
+          EXPECT_TRUE(problem.m <= 64 ? name == "gemv_mma_splitk" : is_gemm(name)) << problem.key() << " got " << name;
+        }
+        // cuBLAS takes every shape: its dimensions, leading dimensions and batch count are 32-bit ints.
+        for (std::int64_t dim :
+             {problem.m, problem.n, problem.k, problem.a.ld, problem.b.ld, problem.c.ld, problem.batch_count()}) {
+          EXPECT_LE(dim, INT_MAX) << problem.key();
+        }
+      }
+      EXPECT_TRUE(used.count("gemv_mma_wide") && used.count("gemv_mma_splitk")) << device.name;
+    }
+  }
+}
+
+TEST(Variants, AVariantNamedForAMedusaShapeItCannotRunSaysWhy) {
+  const roofline::ModelConfig& m = model(0);
+  const auto pv =
+      roofline::make_problem(m, roofline::Op::kPv, {roofline::Phase::kMedusa, 1, 1024, 16}, roofline::Dtype::kF16);
+  std::string why;
+  EXPECT_EQ(choose_variant(gemm_args(pv), "pv_decode_split", 80, &why), nullptr);
+  EXPECT_NE(why.find("M must be 1"), std::string::npos) << why;
+  const auto qk =
+      roofline::make_problem(m, roofline::Op::kQk, {roofline::Phase::kMedusa, 1, 1024, 112}, roofline::Dtype::kF16);
+  EXPECT_EQ(choose_variant(gemm_args(qk), "gemv_mma_wide", 86, &why), nullptr);
+  EXPECT_NE(why.find("M must be 1 to 64"), std::string::npos) << why;
+  EXPECT_NE(choose_variant(gemm_args(qk), "gemm_mma_64x64", 86, &why), nullptr);
+  // The ar step (q = 1) keeps its decode kernels.
+  const auto pv_ar =
+      roofline::make_problem(m, roofline::Op::kPv, {roofline::Phase::kMedusa, 1, 1024, 1}, roofline::Dtype::kF16);
+  const kernels::GemmVariant* v = choose_variant(gemm_args(pv_ar), "hand", 86, &why);
+  ASSERT_NE(v, nullptr) << why;
+  EXPECT_STREQ(v->name, "pv_decode_split");
+  // Below sm_80 nothing runs, and the reason says so.
+  EXPECT_EQ(choose_variant(gemm_args(qk), "hand", 75, &why), nullptr);
+  EXPECT_NE(why.find("sm_75"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace bench
