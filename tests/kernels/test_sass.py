@@ -25,6 +25,7 @@ MAX_REGISTERS = 255
 # (name fragment, opcode prefix, architectures: None for every one of the build).
 TENSOR_CORE_KERNELS = [
     ("mma_peak_kernel", "HMMA.16816.F32", None),
+    ("mma_peak_rotating_kernel", "HMMA.16816.F32", None),
     ("gemm_mma_kernel", "HMMA.16816.F32", None),
     ("gemm_mma_kernel", "LDSM", None),  # ldmatrix
     ("gemm_mma_kernel", "LDGSTS", None),  # cp.async
@@ -222,6 +223,29 @@ def test_the_pipelining_check_fails_on_the_kernel_it_replaces(kernels_library, l
         if fragment in function:
             body = main_loop(code)
             assert body and not pipelined(body), f"{function} ({arch}) passes the pipelining check"
+            checked.add(arch)
+    assert checked == build_archs(kernels_library), f"{fragment}: checked for {sorted(checked)}"
+
+
+def mma_operand_registers(body):
+    """The distinct A and B operand registers of the HMMAs in a loop body."""
+    operands = [re.sub(r"\.reuse", "", ins).split(",") for ins in body if opcode(ins).startswith("HMMA")]
+    return {o[1].strip() for o in operands}, {o[2].strip() for o in operands}
+
+
+@pytest.mark.parametrize("fragment, fewest", [("mma_peak_rotating_kernel", 4), ("mma_peak_kernel", 1)])
+def test_mma_peak_operand_rotation(kernels_library, listing, fragment, fewest):
+    """mma_peak_rotating's MMAs read at least 4 different A and 4 different B fragments (kMmaPeakRotatingSets), so
+    the datapath toggles as in a GEMM; mma_peak reads one pair for every MMA (issue 13's finding, which this check
+    must see)."""
+    checked = set()
+    for (_member, arch, function), code in listing.items():
+        if fragment in function:
+            a, b = mma_operand_registers(main_loop(code))
+            if fewest == 1:
+                assert len(a) == 1 and len(b) == 1, f"{function} ({arch}): A {sorted(a)}, B {sorted(b)}"
+            else:
+                assert len(a) >= fewest and len(b) >= fewest, f"{function} ({arch}): A {sorted(a)}, B {sorted(b)}"
             checked.add(arch)
     assert checked == build_archs(kernels_library), f"{fragment}: checked for {sorted(checked)}"
 
