@@ -7,5 +7,8 @@
 namespace kernels {
 
 GemmVariant pv_decode_split_variant();
+// Its successor (issue 13, pv_decode_fused.cu): pipelined stream-K, reduce in the last block, and a grouped-query
+// model's query heads as the M rows of one tile, so each KV head is read once.
+GemmVariant pv_decode_fused_variant();
 
 }  // namespace kernels

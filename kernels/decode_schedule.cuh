@@ -86,6 +86,28 @@ __host__ __device__ constexpr int gemv_a_word(int step, int reg) { return 2 * st
 __host__ __device__ constexpr bool gemv_a_upper(int reg) { return reg % 2 == 1; }
 __host__ __device__ constexpr int gemv_b_word(int step, int reg) { return 2 * step + reg; }
 
+// pv_decode_fused's shape: 8 warps share a tile's k16 chunks (16 rows of the context), a tile is 64 columns of d for
+// the query heads of one KV head (the MMA's M rows), a ring 3 chunks deep.
+struct PvPipe {
+  static constexpr int kWarps = 8, STAGES = 3, COLS = 64, N8 = COLS / 8;
+};
+// The fragments of pv's k16 chunk (V stored [s x d]: the MMA wants two rows of one column where a 16-byte load gives
+// one row of 8 columns, so k and n are both permuted, consistently for A, B and C):
+// - lane (g, t) copies 4 pieces of V, piece q being row pv_row(t, q) of the chunk, columns 8g .. 8g+7 of the tile,
+//   and one 8-byte piece of P per row group: the same 4 rows for query row g (and g + 8);
+// - half h of register `reg` of the B fragment of n8 tile j is element j of piece pv_b_piece(reg, h): MMA k slots
+//   2t, 2t+1, 2t+8, 2t+9 are rows 4t .. 4t+3;
+// - register `reg` of the A fragment is word pv_a_word(reg) of the P piece of rows g (pv_a_upper false) or g + 8;
+// - MMA column n of n8 tile j is column pv_col(n, j) of the tile.
+__host__ __device__ constexpr int pv_row(int t, int piece) { return 4 * t + piece; }
+__host__ __device__ constexpr int pv_b_piece(int reg, int half) { return 2 * reg + half; }
+__host__ __device__ constexpr int pv_a_word(int reg) { return reg / 2; }
+__host__ __device__ constexpr bool pv_a_upper(int reg) { return reg % 2 == 1; }
+__host__ __device__ constexpr int pv_col(int n, int j) { return 8 * n + j; }
+// The __byte_perm selector that puts element j of two pieces side by side, from word j / 2 of each: the low halves
+// (j even) or the high halves (j odd).
+__host__ __device__ constexpr unsigned pv_b_selector(int j) { return j % 2 == 0 ? 0x5410u : 0x7632u; }
+
 // Where the m16n8k16 MMA puts accumulator element i (0..3) of lane (g, t): row and column within the 16 x 8 tile.
 __host__ __device__ constexpr int mma_c_row(int i, int g) { return g + (i >= 2 ? 8 : 0); }
 __host__ __device__ constexpr int mma_c_col(int i, int t) { return 2 * t + (i & 1); }

@@ -18,7 +18,8 @@ const std::vector<GemmVariant>& gemm_variants() {
       gemm_mma_128x128_variant(),    // prefill, large
       gemm_mma_64x64_variant(),      // prefill, everything else
       // Issue 13's successors, measured beside the kernels above; `hand` picks them only once they move up.
-      gemv_mma_pipe_variant(),  // decode linears, b <= 16: cp.async ring, stream-K persistent grid
+      gemv_mma_pipe_variant(),    // decode linears, b <= 16: cp.async ring, stream-K persistent grid
+      pv_decode_fused_variant(),  // decode pv: the same pipeline; a KV head's query heads as M rows
   };
   return variants;
 }

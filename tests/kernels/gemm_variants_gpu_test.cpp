@@ -64,6 +64,14 @@ std::vector<Case> cases(Dtype dtype) {
       {"pv_ar_b3_s200", op(llama33b, Op::kPv, Phase::kAr, 3, 200)},
       {"gqa_qk_ar_b2_s512", op(llama70b, Op::kQk, Phase::kAr, 2, 512)},
       {"gqa_pv_init_b1_s128", op(llama70b, Op::kPv, Phase::kInit, 1, 128)},
+      // Issue 13's decode variants at their edges: M = 8 and 9 (one or two row groups of A), a context that is not
+      // a multiple of the k16 chunk, grouped-query decode with K/V read once per KV head.
+      {"q_proj_ar_b8", op(llama33b, Op::kQProj, Phase::kAr, 8, 128)},
+      {"o_proj_ar_b9", op(llama33b, Op::kOProj, Phase::kAr, 9, 128)},
+      {"pv_ar_b2_s1000", op(llama33b, Op::kPv, Phase::kAr, 2, 1000)},
+      {"gqa_pv_ar_b2_s512", op(llama70b, Op::kPv, Phase::kAr, 2, 512)},
+      {"gqa_qk_ar_b1_s1000", op(llama70b, Op::kQk, Phase::kAr, 1, 1000)},
+      {"gqa_pv_ar_b1_s1000", op(llama70b, Op::kPv, Phase::kAr, 1, 1000)},
   };
   return out;
 }

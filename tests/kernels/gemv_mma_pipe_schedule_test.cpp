@@ -5,15 +5,14 @@
 // m16n8k16 (mma_emulation.hpp), that the fragments the kernel builds compute C = A * B^T exactly.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <numeric>
 #include <random>
 #include <vector>
 
 #include "kernels/decode_schedule.cuh"
 #include "kernels/split_counter.cuh"
 #include "mma_emulation.hpp"
+#include "stream_k_emulation.hpp"
 
 namespace {
 
@@ -23,47 +22,17 @@ using kernels::detail::StreamK;
 using kernels_test::WarpAccumulators;
 using kernels_test::WarpFragments;
 
-constexpr int E = GemvPipe::NT * 4;
-
-// Every unit of a stream-K split in exactly one block, block ranges contiguous and of equal length (+-1), owner() the
-// inverse of begin(), each split tile's counter and partial slots its own.
-void expect_stream_k_partition(const StreamK& sk) {
-  ASSERT_GE(sk.units(), sk.blocks);
-  const std::int64_t shortest = sk.units() / sk.blocks;
-  for (std::int64_t j = 0; j < sk.blocks; ++j) {
-    const std::int64_t length = sk.begin(j + 1) - sk.begin(j);
-    ASSERT_TRUE(length == shortest || length == shortest + 1) << "block " << j << " has " << length << " units";
-  }
-  ASSERT_EQ(sk.begin(0), 0);
-  ASSERT_EQ(sk.begin(sk.blocks), sk.units());
-  for (std::int64_t j = 0; j < sk.blocks; ++j) {
-    for (std::int64_t u : {sk.begin(j), sk.begin(j + 1) - 1}) ASSERT_EQ(sk.owner(u), j) << "unit " << u;
-  }
-  std::vector<int> counter_users(static_cast<std::size_t>(sk.blocks), 0);
-  std::vector<int> slot_users(static_cast<std::size_t>(2 * sk.blocks), 0);
-  for (std::int64_t tile = 0; tile < sk.tiles; ++tile) {
-    if (!sk.split(tile)) continue;
-    ++counter_users[static_cast<std::size_t>(sk.first_block(tile))];
-    for (std::int64_t j = sk.first_block(tile); j <= sk.last_block(tile); ++j) {
-      ++slot_users[static_cast<std::size_t>(2 * j + sk.slot(j, tile))];
-    }
-    ASSERT_EQ(sk.contributors(tile), sk.last_block(tile) - sk.first_block(tile) + 1);
-  }
-  EXPECT_LE(*std::max_element(counter_users.begin(), counter_users.end()), 1) << "two split tiles share a counter";
-  EXPECT_LE(*std::max_element(slot_users.begin(), slot_users.end()), 1) << "two split tiles share a partial slot";
-}
-
 struct Problem {
   std::int64_t m, n, k, z;  // z: (batch, head) matrices
 };
 
-// One emulated launch of gemv_mma_pipe. Blocks run one after another in `order` (the arrival order on the counters).
-class GemvLaunch {
+// What gemv_mma_pipe's GemvOp does, on small-integer data: C = A * B^T per z, B stored [N x K].
+class GemvModel {
  public:
-  GemvLaunch(const Problem& p, std::int64_t grid) : p_(p) {
-    n_tiles_ = (p.n + GemvPipe::BLOCK_N - 1) / GemvPipe::BLOCK_N;
-    sk_ = {n_tiles_ * p.z, (p.k + 31) / 32, 0};
-    sk_.blocks = std::min(grid, sk_.units());
+  static constexpr int kWarps = GemvPipe::kWarps, kStages = GemvPipe::STAGES, kTiles = GemvPipe::NT;
+  using BlockAcc = std::array<WarpAccumulators, kTiles>;
+
+  explicit GemvModel(const Problem& p) : p_(p), n_tiles_((p.n + GemvPipe::BLOCK_N - 1) / GemvPipe::BLOCK_N) {
     std::mt19937 rng(7);
     std::uniform_int_distribution<int> small(-3, 3);
     a_.resize(static_cast<std::size_t>(p.z * p.m * p.k));
@@ -72,16 +41,20 @@ class GemvLaunch {
     for (double& x : b_) x = small(rng);
   }
 
-  const StreamK& stream_k() const { return sk_; }
+  StreamK stream_k(std::int64_t grid) const {  // as launch_typed() builds it
+    StreamK sk{n_tiles_ * p_.z, (p_.k + 31) / 32, 0};
+    sk.blocks = std::min(grid, sk.units());
+    return sk;
+  }
 
-  // Runs the launch; returns how often each output was stored and checks values and B's copies.
-  void run(std::vector<std::uint64_t>& counters, std::uint64_t token, const std::vector<std::int64_t>& order) {
+  void reset() {
     c_.assign(static_cast<std::size_t>(p_.z * p_.m * p_.n), 0.0);
     stores_.assign(c_.size(), 0);
     b_copies_.assign(b_.size(), 0);
-    partials_.assign(static_cast<std::size_t>(2 * sk_.blocks), {});
-    for (std::int64_t block : order) run_block(block, counters, token);
+  }
 
+  // Every output stored once and exact; every element of B copied once.
+  void check() const {
     for (std::int64_t z = 0; z < p_.z; ++z) {
       for (std::int64_t m = 0; m < p_.m; ++m) {
         for (std::int64_t n = 0; n < p_.n; ++n) {
@@ -96,90 +69,10 @@ class GemvLaunch {
     for (std::size_t i = 0; i < b_copies_.size(); ++i) ASSERT_EQ(b_copies_[i], 1) << "B element " << i;
   }
 
- private:
-  double a(std::int64_t z, std::int64_t m, std::int64_t k) const {
-    return a_[static_cast<std::size_t>((z * p_.m + m) * p_.k + k)];
-  }
-  double b(std::int64_t z, std::int64_t n, std::int64_t k) const {
-    return b_[static_cast<std::size_t>((z * p_.n + n) * p_.k + k)];
-  }
-
-  using Piece = std::array<double, 8>;  // a lane's 16 bytes
-  using BlockAcc = std::array<WarpAccumulators, GemvPipe::NT>;
-
-  void run_block(std::int64_t block, std::vector<std::uint64_t>& counters, std::uint64_t token) {
-    const std::int64_t range_end = sk_.begin(block + 1);
-    for (std::int64_t u = sk_.begin(block); u < range_end;) {
-      const auto seg = kernels::detail::segment_at(sk_, u, range_end);
-      u += seg.c1 - seg.c0;
-      ASSERT_LT(seg.c0, seg.c1);
-      BlockAcc sum{};
-      for (int warp = 0; warp < GemvPipe::kWarps; ++warp) {
-        const BlockAcc acc = run_warp(seg, warp);
-        for (int nt = 0; nt < GemvPipe::NT; ++nt) {
-          for (int lane = 0; lane < 32; ++lane) {
-            for (int i = 0; i < 4; ++i) sum[nt][lane][i] += acc[nt][lane][i];
-          }
-        }
-      }
-      if (!sk_.split(seg.tile)) {
-        store(seg.tile, sum);
-        continue;
-      }
-      auto& mine = partials_[static_cast<std::size_t>(2 * block + sk_.slot(block, seg.tile))];
-      ASSERT_TRUE(mine.empty()) << "partial slot of block " << block << " written twice";
-      mine.assign(sum.begin(), sum.end());
-      std::uint64_t& counter = counters[static_cast<std::size_t>(sk_.first_block(seg.tile))];
-      const auto step = kernels::detail::counter_arrive(counter, token, sk_.contributors(seg.tile));
-      counter = step.next;
-      if (!step.last) continue;
-      BlockAcc total{};
-      for (std::int64_t j = sk_.first_block(seg.tile); j <= sk_.last_block(seg.tile); ++j) {
-        const auto& theirs = partials_[static_cast<std::size_t>(2 * j + sk_.slot(j, seg.tile))];
-        ASSERT_EQ(theirs.size(), static_cast<std::size_t>(GemvPipe::NT)) << "the last arrival found a missing partial";
-        for (int nt = 0; nt < GemvPipe::NT; ++nt) {
-          for (int lane = 0; lane < 32; ++lane) {
-            for (int i = 0; i < 4; ++i) total[nt][lane][i] += theirs[static_cast<std::size_t>(nt)][lane][i];
-          }
-        }
-      }
-      store(seg.tile, total);
-    }
-  }
-
-  // One warp's chunks of a segment through the ring: each chunk copied once, into a slot nobody still needs, and used
-  // from the slot it was copied to.
-  BlockAcc run_warp(const kernels::detail::Segment& seg, int warp) {
-    constexpr int S = GemvPipe::STAGES;
-    const int count = kernels::detail::warp_chunk_count(seg.c0, seg.c1, warp, GemvPipe::kWarps);
-    std::array<int, S> slot_holds;
-    slot_holds.fill(-1);
-    int consumed = -1;
-    auto copy = [&](int i) {
-      const int slot = kernels::detail::ring_slot(i, S);
-      EXPECT_TRUE(slot_holds[static_cast<std::size_t>(slot)] <= consumed)
-          << "slot overwritten before its chunk was used";
-      slot_holds[static_cast<std::size_t>(slot)] = i;
-    };
-    for (int s = 0; s < S - 1; ++s) {
-      if (s < count) copy(s);
-    }
-    BlockAcc acc{};
-    for (int i = 0; i < count; ++i) {
-      if (i + S - 1 < count) copy(i + S - 1);
-      EXPECT_EQ(slot_holds[static_cast<std::size_t>(kernels::detail::ring_slot(i, S))], i);
-      // In flight while chunk i is waited for: every later chunk up to i + S - 1.
-      EXPECT_EQ(std::count_if(slot_holds.begin(), slot_holds.end(), [&](int c) { return c > i; }),
-                std::min(S - 1, count - 1 - i));
-      mma_chunk(seg, kernels::detail::warp_chunk(seg.c0, warp, i, GemvPipe::kWarps), acc);
-      consumed = i;
-    }
-    return acc;
-  }
-
-  // The copies of one chunk by all lanes, and its MMAs.
-  void mma_chunk(const kernels::detail::Segment& seg, std::int64_t chunk, BlockAcc& acc) {
-    const std::int64_t z = seg.tile / n_tiles_, n0 = (seg.tile % n_tiles_) * GemvPipe::BLOCK_N;
+  // GemvOp::copy by every lane, then GemvOp::mma.
+  void mma_chunk(std::int64_t tile, std::int64_t chunk, BlockAcc& acc) {
+    using Piece = std::array<double, 8>;  // a lane's 16 bytes
+    const std::int64_t z = tile / n_tiles_, n0 = (tile % n_tiles_) * GemvPipe::BLOCK_N;
     const int row_groups = p_.m <= 8 ? 1 : 2;
     std::array<std::array<Piece, GemvPipe::NT>, 32> bp{};
     std::array<std::array<Piece, 2>, 32> ap{};
@@ -221,6 +114,7 @@ class GemvLaunch {
     }
   }
 
+  // GemvOp::store.
   void store(std::int64_t tile, const BlockAcc& acc) {
     const std::int64_t z = tile / n_tiles_, n0 = (tile % n_tiles_) * GemvPipe::BLOCK_N;
     for (int nt = 0; nt < GemvPipe::NT; ++nt) {
@@ -241,20 +135,19 @@ class GemvLaunch {
     }
   }
 
+ private:
+  double a(std::int64_t z, std::int64_t m, std::int64_t k) const {
+    return a_[static_cast<std::size_t>((z * p_.m + m) * p_.k + k)];
+  }
+  double b(std::int64_t z, std::int64_t n, std::int64_t k) const {
+    return b_[static_cast<std::size_t>((z * p_.n + n) * p_.k + k)];
+  }
+
   Problem p_;
-  std::int64_t n_tiles_ = 0;
-  StreamK sk_;
+  std::int64_t n_tiles_;
   std::vector<double> a_, b_, c_;
   std::vector<int> stores_, b_copies_;
-  std::vector<std::vector<WarpAccumulators>> partials_;
 };
-
-std::vector<std::int64_t> shuffled_blocks(std::int64_t blocks, unsigned seed) {
-  std::vector<std::int64_t> order(static_cast<std::size_t>(blocks));
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
-  return order;
-}
 
 struct EmulatedCase {
   const char* name;
@@ -264,23 +157,9 @@ struct EmulatedCase {
 
 class GemvPipeEmulated : public testing::TestWithParam<EmulatedCase> {};
 
-TEST_P(GemvPipeEmulated, EveryOutputWrittenOnceAndExactOverTwoLaunchesOnGarbageCounters) {
-  GemvLaunch launch(GetParam().problem, GetParam().grid);
-  expect_stream_k_partition(launch.stream_k());
-  // The workspace's counters start as leftover bytes; the first launch must not care, and must leave them clean.
-  std::vector<std::uint64_t> counters(static_cast<std::size_t>(launch.stream_k().blocks));
-  std::mt19937_64 rng(11);
-  for (auto& c : counters) c = rng();
-  const std::uint64_t token = kernels::detail::next_launch_token();
-  launch.run(counters, token, shuffled_blocks(launch.stream_k().blocks, 1));
-  for (auto c : counters) {
-    const bool clean = c == (token << kernels::detail::kCountBits);
-    const bool untouched = (c >> kernels::detail::kCountBits) != token;
-    EXPECT_TRUE(clean || untouched) << "a counter was left mid-count";
-  }
-  // A CUDA graph replays with the same token; a new launch brings a new one. Other arrival orders too.
-  launch.run(counters, token, shuffled_blocks(launch.stream_k().blocks, 2));
-  launch.run(counters, kernels::detail::next_launch_token(), shuffled_blocks(launch.stream_k().blocks, 3));
+TEST_P(GemvPipeEmulated, EveryOutputWrittenOnceAndExactOverThreeLaunchesFromGarbageCounters) {
+  GemvModel model(GetParam().problem);
+  kernels_test::run_three_launches(model, GetParam().grid, [&] { model.check(); });
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -295,32 +174,18 @@ INSTANTIATE_TEST_SUITE_P(
                     EmulatedCase{"llama_k17920_1x96", {1, 96, 17920, 1}, 11}),
     [](const testing::TestParamInfo<EmulatedCase>& param) { return std::string(param.param.name); });
 
-// Llama 33B's decode linears at full size, on an H100 (132 SMs) with 2 or 3 blocks per SM: the partition and the
-// counters and slots of its split tiles (the lanes' work per chunk is the emulated one above).
+// Llama 33B's decode linears at full size, on an H100 (132 SMs) with 2 or 3 blocks per SM and an A40 (84 SMs, 1):
+// every (tile, chunk) unit done once, and the counters and slots of the split tiles (the lanes' work per chunk is the
+// emulated one above).
 TEST(GemvPipeSchedule, Llama33bDecodeLinearsPartition) {
   struct Shape {
     std::int64_t n, k;
   };
   for (const Shape s : {Shape{6656, 6656}, Shape{17920, 6656}, Shape{6656, 17920}}) {
-    for (std::int64_t grid : {132 * 2, 132 * 3, 84, 108 * 3}) {
-      StreamK sk{(s.n + GemvPipe::BLOCK_N - 1) / GemvPipe::BLOCK_N, (s.k + 31) / 32, grid};
+    for (std::int64_t grid : {132 * 2, 132 * 3, 84}) {
       SCOPED_TRACE(testing::Message() << "N " << s.n << " K " << s.k << " grid " << grid);
-      expect_stream_k_partition(sk);
-      std::vector<int> seen(static_cast<std::size_t>(sk.units()), 0);
-      for (std::int64_t j = 0; j < sk.blocks; ++j) {
-        for (std::int64_t u = sk.begin(j); u < sk.begin(j + 1);) {
-          const auto seg = kernels::detail::segment_at(sk, u, sk.begin(j + 1));
-          for (int w = 0; w < GemvPipe::kWarps; ++w) {
-            const int count = kernels::detail::warp_chunk_count(seg.c0, seg.c1, w, GemvPipe::kWarps);
-            for (int i = 0; i < count; ++i) {
-              ++seen[static_cast<std::size_t>(seg.tile * sk.chunks +
-                                              kernels::detail::warp_chunk(seg.c0, w, i, GemvPipe::kWarps))];
-            }
-          }
-          u += seg.c1 - seg.c0;
-        }
-      }
-      EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), sk.units()) << "a (tile, chunk) unit not done exactly once";
+      kernels_test::expect_every_unit_once(
+          StreamK{(s.n + GemvPipe::BLOCK_N - 1) / GemvPipe::BLOCK_N, (s.k + 31) / 32, grid}, GemvPipe::kWarps);
     }
   }
 }
