@@ -112,12 +112,23 @@ __host__ __device__ constexpr unsigned pv_b_selector(int j) { return j % 2 == 0 
 __host__ __device__ constexpr int mma_c_row(int i, int g) { return g + (i >= 2 ? 8 : 0); }
 __host__ __device__ constexpr int mma_c_col(int i, int t) { return 2 * t + (i & 1); }
 
-// Grid-stride tiles with whole reductions per warp (qk_decode_pipe): `tiles` warp tiles over `warps` warps, warp w of
-// block j owns the contiguous tiles [first(j*W + w), first(j*W + w + 1)), so every warp streams the same bytes (+-1
-// tile) and consecutive tiles of one warp are consecutive keys of one head.
+// qk_decode_pipe's shape: independent warps (no reduction: a warp tile is 8 keys times all of head_dim), 8 per block,
+// a ring 3 key tiles deep.
+struct QkPipe {
+  static constexpr int kWarps = 8, STAGES = 3, KEYS = 8;
+};
+
+// Tiles with whole reductions per warp (qk_decode_pipe): `tiles` warp tiles over `warps` warps, warp w owning the
+// contiguous tiles [first(w), first(w + 1)), so every warp streams the same bytes (+-1 tile). A warp's range is walked
+// in segments of one (batch, KV head) each (the query fragments are loaded once per segment, before its loop).
 struct WarpRanges {
   std::int64_t tiles = 0, warps = 0;
   __host__ __device__ constexpr std::int64_t first(std::int64_t w) const { return tiles * w / warps; }
 };
+// End of the segment that starts at tile `t` of a range ending at `range_end`, with `per_head` tiles per head.
+__host__ __device__ constexpr std::int64_t head_segment_end(std::int64_t t, std::int64_t range_end,
+                                                            std::int64_t per_head) {
+  return (t / per_head + 1) * per_head < range_end ? (t / per_head + 1) * per_head : range_end;
+}
 
 }  // namespace kernels::detail

@@ -20,6 +20,7 @@ const std::vector<GemmVariant>& gemm_variants() {
       // Issue 13's successors, measured beside the kernels above; `hand` picks them only once they move up.
       gemv_mma_pipe_variant(),    // decode linears, b <= 16: cp.async ring, stream-K persistent grid
       pv_decode_fused_variant(),  // decode pv: the same pipeline; a KV head's query heads as M rows
+      qk_decode_pipe_variant(),   // decode qk: warps own 8-key tiles; a KV head's query heads as M rows
   };
   return variants;
 }

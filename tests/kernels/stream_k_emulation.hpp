@@ -79,6 +79,32 @@ inline std::vector<std::int64_t> shuffled_blocks(std::int64_t blocks, unsigned s
   return order;
 }
 
+// A warp's `count` chunks through its cp.async ring, as the kernels walk it (ring_slot, copies S - 1 ahead): each chunk
+// copied once, into a slot nobody still needs, used (`use(i)`) from the slot it was copied to, with the next S - 1
+// chunks in flight while it is waited for.
+template <int S, class Use>
+void ring_replay(int count, Use use) {
+  std::array<int, S> slot_holds;
+  slot_holds.fill(-1);
+  int consumed = -1;
+  auto copy = [&](int i) {
+    const int slot = kernels::detail::ring_slot(i, S);
+    EXPECT_LE(slot_holds[static_cast<std::size_t>(slot)], consumed) << "slot overwritten before its chunk was used";
+    slot_holds[static_cast<std::size_t>(slot)] = i;
+  };
+  for (int s = 0; s < S - 1; ++s) {
+    if (s < count) copy(s);
+  }
+  for (int i = 0; i < count; ++i) {
+    if (i + S - 1 < count) copy(i + S - 1);
+    EXPECT_EQ(slot_holds[static_cast<std::size_t>(kernels::detail::ring_slot(i, S))], i);
+    EXPECT_EQ(std::count_if(slot_holds.begin(), slot_holds.end(), [&](int c) { return c > i; }),
+              std::min(S - 1, count - 1 - i));
+    use(i);
+    consumed = i;
+  }
+}
+
 template <class Model>
 class StreamKLaunch {
  public:
@@ -123,31 +149,11 @@ class StreamKLaunch {
     }
   }
 
-  // One warp's chunks of a segment through the ring: each chunk copied once, into a slot nobody still needs, used from
-  // the slot it was copied to, with the next kStages - 1 chunks in flight while it is waited for.
   BlockAcc run_warp(const kernels::detail::Segment& seg, int warp) {
-    constexpr int S = Model::kStages;
-    const int count = kernels::detail::warp_chunk_count(seg.c0, seg.c1, warp, Model::kWarps);
-    std::array<int, S> slot_holds;
-    slot_holds.fill(-1);
-    int consumed = -1;
-    auto copy = [&](int i) {
-      const int slot = kernels::detail::ring_slot(i, S);
-      EXPECT_LE(slot_holds[static_cast<std::size_t>(slot)], consumed) << "slot overwritten before its chunk was used";
-      slot_holds[static_cast<std::size_t>(slot)] = i;
-    };
-    for (int s = 0; s < S - 1; ++s) {
-      if (s < count) copy(s);
-    }
     BlockAcc acc{};
-    for (int i = 0; i < count; ++i) {
-      if (i + S - 1 < count) copy(i + S - 1);
-      EXPECT_EQ(slot_holds[static_cast<std::size_t>(kernels::detail::ring_slot(i, S))], i);
-      EXPECT_EQ(std::count_if(slot_holds.begin(), slot_holds.end(), [&](int c) { return c > i; }),
-                std::min(S - 1, count - 1 - i));
+    ring_replay<Model::kStages>(kernels::detail::warp_chunk_count(seg.c0, seg.c1, warp, Model::kWarps), [&](int i) {
       model_.mma_chunk(seg.tile, kernels::detail::warp_chunk(seg.c0, warp, i, Model::kWarps), acc);
-      consumed = i;
-    }
+    });
     return acc;
   }
 

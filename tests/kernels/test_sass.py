@@ -34,6 +34,8 @@ TENSOR_CORE_KERNELS = [
     ("gemv_mma_pipe_kernel", "LDGSTS", None),  # the cp.async ring
     ("pv_decode_fused_kernel", "HMMA.16816.F32", None),
     ("pv_decode_fused_kernel", "LDGSTS", None),
+    ("qk_decode_pipe_kernel", "HMMA.16816.F32", None),
+    ("qk_decode_pipe_kernel", "LDGSTS", None),
     ("gemm_wgmma_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),  # wgmma
     ("gemm_wgmma_kernel", "UTMALDG.4D", {"sm_90a"}),  # TMA bulk tensor copy
     ("gemm_wgmma_kernel", "SYNCS.PHASECHK", {"sm_90a"}),  # mbarrier waits
@@ -198,8 +200,9 @@ def listing(kernels_library):
 
 # (name fragment of kernels whose main loop must be pipelined, of those that must not be: the check's own proof
 # that it can fail).
-PIPELINED_KERNELS = ["gemv_mma_pipe_kernel", "pv_decode_fused_kernel"]
-NOT_PIPELINED_KERNELS = ["gemv_mma_kernelINS0_5ShapeILi1ELi8ELi2EEE"]  # gemv_mma_splitk, the kernel issue 13 replaces
+PIPELINED_KERNELS = ["gemv_mma_pipe_kernel", "pv_decode_fused_kernel", "qk_decode_pipe_kernel"]
+# gemv_mma_splitk and gemv_mma_wide, the kernels issue 13 replaces.
+NOT_PIPELINED_KERNELS = ["gemv_mma_kernelINS0_5ShapeILi1ELi8ELi2EEE", "gemv_mma_kernelINS0_5ShapeILi4ELi2ELi1EEE"]
 
 
 @pytest.mark.parametrize("fragment", PIPELINED_KERNELS)
