@@ -43,6 +43,10 @@ std::vector<Case> cases(Dtype dtype) {
   const auto llama70b = roofline::parse_model_config(
       R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672})",
       "llama-2-70b");
+  // A tiny grouped-query model (head_dim 64, 2 query heads per KV head) for the decode attention kernels' edges.
+  const auto tiny_gqa = roofline::parse_model_config(
+      R"({"hidden_size": 256, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 512})",
+      "tiny-gqa");
   auto op = [&](const roofline::ModelConfig& m, Op o, Phase ph, std::int64_t b, std::int64_t s) {
     return roofline::make_problem(m, o, roofline::Setting{ph, b, s}, dtype);
   };
@@ -72,6 +76,9 @@ std::vector<Case> cases(Dtype dtype) {
       {"gqa_pv_ar_b2_s512", op(llama70b, Op::kPv, Phase::kAr, 2, 512)},
       {"gqa_qk_ar_b1_s1000", op(llama70b, Op::kQk, Phase::kAr, 1, 1000)},
       {"gqa_pv_ar_b1_s1000", op(llama70b, Op::kPv, Phase::kAr, 1, 1000)},
+      {"qk_ar_b1_s200", op(llama33b, Op::kQk, Phase::kAr, 1, 200)},
+      {"tiny_gqa_qk_ar_b1_s6", op(tiny_gqa, Op::kQk, Phase::kAr, 1, 6)},
+      {"tiny_gqa_pv_ar_b3_s12", op(tiny_gqa, Op::kPv, Phase::kAr, 3, 12)},
   };
   return out;
 }
