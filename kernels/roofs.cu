@@ -1,8 +1,12 @@
 // Roof kernels. Bottlenecks by design: dram_read and dram_copy are DRAM-bound (16-byte accesses, grid sized to keep
 // every SM's load queue full, buffers far larger than L2); mma_peak is tensor-pipe bound (8 independent
-// accumulator chains per warp, operands never leave registers). The L2 flush is two DRAM-bound passes (roofs.cuh).
+// accumulator chains per warp, operands never leave registers). mma_peak_rotating is mma_peak with 4 operand sets of
+// data-like values rotated across the MMAs (issue 13: one operand pair for every MMA may clock higher than any GEMM).
+// The L2 flush is two DRAM-bound passes (roofs.cuh).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+
+#include <type_traits>
 
 #include "kernels/mma_common.cuh"
 #include "kernels/roofs.cuh"
@@ -96,6 +100,57 @@ __global__ void __launch_bounds__(kMmaPeakWarpsPerBlock * 32) mma_peak_kernel(in
   if ((threadIdx.x & 31) == 0) sink[blockIdx.x * kMmaPeakWarpsPerBlock + threadIdx.x / 32] = total;
 }
 
+// A 16-bit operand element that looks like data: random sign and mantissa, magnitude in [0.5, 4) (never zero,
+// subnormal, infinite or NaN), from a hash of (thread, set, element).
+__device__ __forceinline__ std::uint32_t mix(std::uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7FEB352Du;
+  x ^= x >> 15;
+  x *= 0x846CA68Bu;
+  return x ^ (x >> 16);
+}
+template <class T>
+__device__ __forceinline__ std::uint32_t operand_pair(std::uint32_t seed) {
+  const std::uint32_t h = mix(seed);
+  // fp16: exponent field 14..16 (bias 15); bf16: 126..128 (bias 127). Mantissa bits random, sign random.
+  auto element = [](std::uint32_t bits) -> std::uint32_t {
+    const std::uint32_t sign = (bits >> 15) & 1u, exponent = (bits >> 12) % 3u;
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) return (sign << 15) | ((126u + exponent) << 7) | (bits & 0x7Fu);
+    return (sign << 15) | ((14u + exponent) << 10) | (bits & 0x3FFu);
+  };
+  return element(h & 0xFFFFu) | (element(h >> 16) << 16);
+}
+
+template <class T>
+__global__ void __launch_bounds__(kMmaPeakWarpsPerBlock * 32) mma_peak_rotating_kernel(int iterations, float* sink) {
+  constexpr int S = kMmaPeakRotatingSets;
+  std::uint32_t a[S][4], b[S][2];
+  const std::uint32_t thread = blockIdx.x * blockDim.x + threadIdx.x;
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+#pragma unroll
+    for (int r = 0; r < 4; ++r) a[s][r] = operand_pair<T>(thread * 64u + s * 8u + r);
+#pragma unroll
+    for (int r = 0; r < 2; ++r) b[s][r] = operand_pair<T>(thread * 64u + s * 8u + 4u + r);
+  }
+  float acc[kMmaPeakChains][4] = {};
+  for (int it = 0; it < iterations; it += S) {
+    // Round `round` of chain c reads A set (c + round) % S and B set (c + 2 round + c / S) % S: indices known at
+    // compile time (registers, not local memory), a different pair for every consecutive MMA of a chain.
+#pragma unroll
+    for (int round = 0; round < S; ++round) {
+#pragma unroll
+      for (int c = 0; c < kMmaPeakChains; ++c) {
+        detail::mma_16816<T>(acc[c], a[(c + round) % S], b[(c + 2 * round + c / S) % S]);
+      }
+    }
+  }
+  float total = 0;
+#pragma unroll
+  for (int c = 0; c < kMmaPeakChains; ++c) total += acc[c][0] + acc[c][1] + acc[c][2] + acc[c][3];
+  if ((threadIdx.x & 31) == 0) sink[blockIdx.x * kMmaPeakWarpsPerBlock + threadIdx.x / 32] = total;
+}
+
 }  // namespace
 
 cudaError_t dram_read(const void* data, std::int64_t bytes, std::uint32_t* sink, int sm_count, cudaStream_t stream) {
@@ -136,6 +191,22 @@ cudaError_t mma_peak(Element element, int blocks, int iterations, float* sink, c
       break;
     case Element::kBF16:
       mma_peak_kernel<__nv_bfloat16><<<blocks, block, 0, stream>>>(iterations, sink);
+      break;
+    default:
+      return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t mma_peak_rotating(Element element, int blocks, int iterations, float* sink, cudaStream_t stream) {
+  if (blocks <= 0 || iterations <= 0 || iterations % kMmaPeakRotatingSets != 0) return cudaErrorInvalidValue;
+  const dim3 block(kMmaPeakWarpsPerBlock * 32);
+  switch (element) {
+    case Element::kF16:
+      mma_peak_rotating_kernel<__half><<<blocks, block, 0, stream>>>(iterations, sink);
+      break;
+    case Element::kBF16:
+      mma_peak_rotating_kernel<__nv_bfloat16><<<blocks, block, 0, stream>>>(iterations, sink);
       break;
     default:
       return cudaErrorInvalidValue;

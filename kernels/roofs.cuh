@@ -39,4 +39,13 @@ inline double mma_peak_flops(int blocks, int iterations) {
   return 2.0 * 16 * 8 * 16 * kMmaPeakChains * static_cast<double>(iterations) * blocks * kMmaPeakWarpsPerBlock;
 }
 
+// mma_peak with every MMA fed by a different operand set: kMmaPeakRotatingSets sets of A and B fragments, distinct
+// random-looking fp16/bf16 values per thread (as a real GEMM's tiles are), rotated so that no two consecutive MMAs of a
+// chain, and no two chains of one round, read the same registers. mma_peak's single operand pair toggles almost nothing
+// in the datapath and may run at clocks no real GEMM sees; this is the honest roof. `iterations` must be a multiple
+// of kMmaPeakRotatingSets. FLOPs = mma_peak_rotating_flops(blocks, iterations) (the same count as mma_peak's).
+inline constexpr int kMmaPeakRotatingSets = 4;
+cudaError_t mma_peak_rotating(Element element, int blocks, int iterations, float* sink, cudaStream_t stream);
+inline double mma_peak_rotating_flops(int blocks, int iterations) { return mma_peak_flops(blocks, iterations); }
+
 }  // namespace kernels

@@ -46,6 +46,10 @@ std::vector<Case> cases(Dtype dtype) {
   const auto llama70b = roofline::parse_model_config(
       R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672})",
       "llama-2-70b");
+  // A tiny grouped-query model (head_dim 64, 2 query heads per KV head) for the decode attention kernels' edges.
+  const auto tiny_gqa = roofline::parse_model_config(
+      R"({"hidden_size": 256, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 512})",
+      "tiny-gqa");
   auto op = [&](const roofline::ModelConfig& m, Op o, Phase ph, std::int64_t b, std::int64_t s, std::int64_t q = 1) {
     return roofline::make_problem(m, o, roofline::Setting{ph, b, s, q}, dtype);
   };
@@ -74,6 +78,17 @@ std::vector<Case> cases(Dtype dtype) {
       {"pv_medusa_b2_s1024_q16", op(llama33b, Op::kPv, Phase::kMedusa, 2, 1024, 16)},
       {"up_proj_medusa_b1_q80", op(llama33b, Op::kUpProj, Phase::kMedusa, 1, 128, 80)},
       {"gqa_pv_medusa_b1_s512_q48", op(llama70b, Op::kPv, Phase::kMedusa, 1, 512, 48)},
+      // Issue 13's decode variants at their edges: M = 8 and 9 (one or two row groups of A), a context that is not
+      // a multiple of the k16 chunk, grouped-query decode with K/V read once per KV head.
+      {"q_proj_ar_b8", op(llama33b, Op::kQProj, Phase::kAr, 8, 128)},
+      {"o_proj_ar_b9", op(llama33b, Op::kOProj, Phase::kAr, 9, 128)},
+      {"pv_ar_b2_s1000", op(llama33b, Op::kPv, Phase::kAr, 2, 1000)},
+      {"gqa_pv_ar_b2_s512", op(llama70b, Op::kPv, Phase::kAr, 2, 512)},
+      {"gqa_qk_ar_b1_s1000", op(llama70b, Op::kQk, Phase::kAr, 1, 1000)},
+      {"gqa_pv_ar_b1_s1000", op(llama70b, Op::kPv, Phase::kAr, 1, 1000)},
+      {"qk_ar_b1_s200", op(llama33b, Op::kQk, Phase::kAr, 1, 200)},
+      {"tiny_gqa_qk_ar_b1_s6", op(tiny_gqa, Op::kQk, Phase::kAr, 1, 6)},
+      {"tiny_gqa_pv_ar_b3_s12", op(tiny_gqa, Op::kPv, Phase::kAr, 3, 12)},
   };
   // Under compute-sanitizer (tools/device_run.sh sets BENCH_LLAMA_SMALL_SHAPES=1) the largest shapes would take
   // minutes of instrumented work: keep those up to 2^28 multiply-adds, which still gives every variant three shapes.

@@ -25,10 +25,17 @@ MAX_REGISTERS = 255
 # (name fragment, opcode prefix, architectures: None for every one of the build).
 TENSOR_CORE_KERNELS = [
     ("mma_peak_kernel", "HMMA.16816.F32", None),
+    ("mma_peak_rotating_kernel", "HMMA.16816.F32", None),
     ("gemm_mma_kernel", "HMMA.16816.F32", None),
     ("gemm_mma_kernel", "LDSM", None),  # ldmatrix
     ("gemm_mma_kernel", "LDGSTS", None),  # cp.async
     ("gemv_mma_kernel", "HMMA.16816.F32", None),
+    ("gemv_mma_pipe_kernel", "HMMA.16816.F32", None),
+    ("gemv_mma_pipe_kernel", "LDGSTS", None),  # the cp.async ring
+    ("pv_decode_fused_kernel", "HMMA.16816.F32", None),
+    ("pv_decode_fused_kernel", "LDGSTS", None),
+    ("qk_decode_pipe_kernel", "HMMA.16816.F32", None),
+    ("qk_decode_pipe_kernel", "LDGSTS", None),
     ("gemm_wgmma_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),  # wgmma
     ("gemm_wgmma_kernel", "UTMALDG.4D", {"sm_90a"}),  # TMA bulk tensor copy
     ("gemm_wgmma_kernel", "SYNCS.PHASECHK", {"sm_90a"}),  # mbarrier waits
@@ -99,6 +106,153 @@ def sass_by_function(lib):
         elif m := re.match(r"\s*/\*[0-9a-f]{4,}\*/\s+([^;]+);", line):
             code[(member, arch, function)].append(m.group(1).strip())
     return code
+
+
+def sass_listing(lib):
+    """{(member, arch, function): [(address, instruction), ...]}, addresses as integers."""
+    code, member, arch, function = defaultdict(list), None, None, None
+    for line in cuobjdump(lib, "-sass").splitlines():
+        if m := re.match(r"member .*:(\S+\.o):", line):
+            member = m.group(1)
+        elif m := re.match(r"\s*code for (sm_\w+)", line):
+            arch = m.group(1)
+        elif m := re.match(r"\s*Function : (\S+)", line):
+            function = m.group(1)
+        elif m := re.match(r"\s*/\*([0-9a-f]{4,})\*/\s+([^;]+);", line):
+            code[(member, arch, function)].append((int(m.group(1), 16), m.group(2).strip()))
+    return code
+
+
+def opcode(instruction):
+    """The opcode without its guard predicate: '@!P0 LDG.E.128 R4, ...' -> 'LDG.E.128'."""
+    return re.sub(r"^@!?U?P\w+\s+", "", instruction).split()[0]
+
+
+def main_loop(listing):
+    """The kernel's main loop: the instructions from a backward branch's target to the branch, for the shortest such
+    range that holds an HMMA (the innermost loop that does the arithmetic)."""
+    loops = []
+    for address, instruction in listing:
+        if (m := re.match(r"BRA (0x[0-9a-f]+)$", re.sub(r"^@!?U?P\w+\s+", "", instruction))) and int(
+            m.group(1), 16
+        ) <= address:
+            body = [ins for a, ins in listing if int(m.group(1), 16) <= a <= address]
+            if any(opcode(ins).startswith("HMMA") for ins in body):
+                loops.append(body)
+    return min(loops, key=len) if loops else None
+
+
+def is_global_load(instruction):
+    """LDG (into registers) or LDGSTS (cp.async, into shared memory); not LDGDEPBAR (cp.async.commit_group)."""
+    return re.match(r"LDG(STS)?(\.|$)", opcode(instruction)) is not None
+
+
+def register_operands(instruction):
+    """(destination registers, source registers) of an instruction, as sets of register numbers: a 128-bit load writes
+    4 registers, HMMA.16816 reads 4 (A), 2 (B) and 4 (C); anything else counts one register per operand (enough to
+    follow a loaded value through the MOV, SEL and PRMT that build fragments)."""
+    op = opcode(instruction)
+    operands = [o.strip() for o in re.sub(r"^@!?U?P\w+\s+\S+\s*", "", instruction).split(",")]
+
+    def regs(operand, width):
+        m = re.match(r"-?\|?R(\d+)(\.reuse)?\|?$", operand)
+        return set(range(int(m.group(1)), int(m.group(1)) + width)) if m else set()
+
+    width = 4 if ".128" in op else 2 if ".64" in op else 1
+    if op.startswith("HMMA.16816"):
+        return regs(operands[0], 4), regs(operands[1], 4) | regs(operands[2], 2) | regs(operands[3], 4)
+    if not operands or operands[0].startswith("["):  # a store, or LDGSTS: no register written
+        return set(), set().union(*(regs(o, 1) for o in operands)) if operands else set()
+    return regs(operands[0], width), set().union(*(regs(o, 1) for o in operands[1:]))
+
+
+def pipelined(body):
+    """The pipelining rule of issue 13, for a kernel's main loop: the loads for the next iterations are issued before
+    the MMAs of this one. Precisely: (1) every global load of the loop body (LDG, or LDGSTS for cp.async) comes before
+    its first HMMA; (2) no HMMA reads a register loaded (LDG) earlier in the same trip through the body, directly or
+    through the instructions that build fragments (its data must have been requested a trip earlier); (3) a loop that
+    copies with cp.async waits with DEPBAR.LE SB0, N >= 1, leaving copies in flight while it computes."""
+    loads = [i for i, ins in enumerate(body) if is_global_load(ins)]
+    mmas = [i for i, ins in enumerate(body) if opcode(ins).startswith("HMMA")]
+    if not loads or not mmas or max(loads) > min(mmas):
+        return False
+    loaded = set()  # registers holding data loaded in this trip
+    for ins in body:
+        written, read = register_operands(ins)
+        if opcode(ins).startswith("LDG") and not opcode(ins).startswith("LDGSTS"):
+            loaded |= written
+        elif opcode(ins).startswith("HMMA") and read & loaded:
+            return False
+        elif read & loaded:
+            loaded |= written
+        else:
+            loaded -= written
+    if any(opcode(body[i]).startswith("LDGSTS") for i in loads):
+        waits = [re.search(r"DEPBAR\.LE SB0, (0x[0-9a-f]+|\d+)", ins) for ins in body]
+        return any(waits) and all(int(w.group(1), 0) >= 1 for w in waits if w)
+    return True
+
+
+@pytest.fixture(scope="module")
+def listing(kernels_library):
+    return sass_listing(kernels_library)
+
+
+# (name fragment of kernels whose main loop must be pipelined, of those that must not be: the check's own proof
+# that it can fail).
+PIPELINED_KERNELS = ["gemv_mma_pipe_kernel", "pv_decode_fused_kernel", "qk_decode_pipe_kernel"]
+# gemv_mma_splitk and gemv_mma_wide, the kernels issue 13 replaces.
+NOT_PIPELINED_KERNELS = ["gemv_mma_kernelINS0_5ShapeILi1ELi8ELi2EEE", "gemv_mma_kernelINS0_5ShapeILi4ELi2ELi1EEE"]
+
+
+@pytest.mark.parametrize("fragment", PIPELINED_KERNELS)
+def test_pipelined_kernels_issue_their_loads_before_their_mmas(kernels_library, listing, fragment):
+    checked = set()
+    for (_member, arch, function), code in listing.items():
+        if fragment not in function:
+            continue
+        body = main_loop(code)
+        assert body, f"{function} ({arch}): no loop holding an HMMA found"
+        assert pipelined(body), f"{function} ({arch}): main loop not pipelined:\n" + "\n".join(body)
+        checked.add(arch)
+    assert checked == build_archs(kernels_library), f"{fragment}: checked for {sorted(checked)}"
+
+
+@pytest.mark.parametrize("fragment", NOT_PIPELINED_KERNELS)
+def test_the_pipelining_check_fails_on_the_kernel_it_replaces(kernels_library, listing, fragment):
+    """gemv_mma_splitk's MMAs wait for loads issued in the same trip (interleaved with them on sm_80 and sm_90a; on
+    sm_86/89 the loads come first, but the MMAs right after them consume them): the finding of issue 13. The check
+    must say so, or it proves nothing about the kernels that pass it."""
+    checked = set()
+    for (_member, arch, function), code in listing.items():
+        if fragment in function:
+            body = main_loop(code)
+            assert body and not pipelined(body), f"{function} ({arch}) passes the pipelining check"
+            checked.add(arch)
+    assert checked == build_archs(kernels_library), f"{fragment}: checked for {sorted(checked)}"
+
+
+def mma_operand_registers(body):
+    """The distinct A and B operand registers of the HMMAs in a loop body."""
+    operands = [re.sub(r"\.reuse", "", ins).split(",") for ins in body if opcode(ins).startswith("HMMA")]
+    return {o[1].strip() for o in operands}, {o[2].strip() for o in operands}
+
+
+@pytest.mark.parametrize("fragment, fewest", [("mma_peak_rotating_kernel", 4), ("mma_peak_kernel", 1)])
+def test_mma_peak_operand_rotation(kernels_library, listing, fragment, fewest):
+    """mma_peak_rotating's MMAs read at least 4 different A and 4 different B fragments (kMmaPeakRotatingSets), so
+    the datapath toggles as in a GEMM; mma_peak reads one pair for every MMA (issue 13's finding, which this check
+    must see)."""
+    checked = set()
+    for (_member, arch, function), code in listing.items():
+        if fragment in function:
+            a, b = mma_operand_registers(main_loop(code))
+            if fewest == 1:
+                assert len(a) == 1 and len(b) == 1, f"{function} ({arch}): A {sorted(a)}, B {sorted(b)}"
+            else:
+                assert len(a) >= fewest and len(b) >= fewest, f"{function} ({arch}): A {sorted(a)}, B {sorted(b)}"
+            checked.add(arch)
+    assert checked == build_archs(kernels_library), f"{fragment}: checked for {sorted(checked)}"
 
 
 def test_every_kernel_is_built_for_every_architecture(kernels_library):
