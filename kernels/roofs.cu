@@ -182,36 +182,28 @@ cudaError_t l2_flush(void* scratch, const void* clean, std::int64_t bytes, std::
   return cached_read(clean, bytes, sink, sm_count, stream);
 }
 
+namespace {
+
+// One launcher for both peak loops: the kernel for each element type, the same grid.
+cudaError_t launch_peak(void (*f16)(int, float*), void (*bf16)(int, float*), Element element, int blocks,
+                        int iterations, float* sink, cudaStream_t stream) {
+  if (element != Element::kF16 && element != Element::kBF16) return cudaErrorInvalidValue;
+  (element == Element::kF16 ? f16 : bf16)<<<blocks, kMmaPeakWarpsPerBlock * 32, 0, stream>>>(iterations, sink);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
 cudaError_t mma_peak(Element element, int blocks, int iterations, float* sink, cudaStream_t stream) {
   if (blocks <= 0 || iterations <= 0) return cudaErrorInvalidValue;
-  const dim3 block(kMmaPeakWarpsPerBlock * 32);
-  switch (element) {
-    case Element::kF16:
-      mma_peak_kernel<__half><<<blocks, block, 0, stream>>>(iterations, sink);
-      break;
-    case Element::kBF16:
-      mma_peak_kernel<__nv_bfloat16><<<blocks, block, 0, stream>>>(iterations, sink);
-      break;
-    default:
-      return cudaErrorInvalidValue;
-  }
-  return cudaGetLastError();
+  return launch_peak(mma_peak_kernel<__half>, mma_peak_kernel<__nv_bfloat16>, element, blocks, iterations, sink,
+                     stream);
 }
 
 cudaError_t mma_peak_rotating(Element element, int blocks, int iterations, float* sink, cudaStream_t stream) {
   if (blocks <= 0 || iterations <= 0 || iterations % kMmaPeakRotatingSets != 0) return cudaErrorInvalidValue;
-  const dim3 block(kMmaPeakWarpsPerBlock * 32);
-  switch (element) {
-    case Element::kF16:
-      mma_peak_rotating_kernel<__half><<<blocks, block, 0, stream>>>(iterations, sink);
-      break;
-    case Element::kBF16:
-      mma_peak_rotating_kernel<__nv_bfloat16><<<blocks, block, 0, stream>>>(iterations, sink);
-      break;
-    default:
-      return cudaErrorInvalidValue;
-  }
-  return cudaGetLastError();
+  return launch_peak(mma_peak_rotating_kernel<__half>, mma_peak_rotating_kernel<__nv_bfloat16>, element, blocks,
+                     iterations, sink, stream);
 }
 
 }  // namespace kernels
