@@ -15,6 +15,7 @@
 // Workspace: `counters` (one per block of the grid), `partials` (two slots of kTiles * 4 * 32 floats per block).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/decode_schedule.cuh"
@@ -127,10 +128,42 @@ __device__ __forceinline__ void stream_k_pipeline(const GemmArgs& p, const Strea
   }
 }
 
-// Bytes of workspace for a grid of at most `max_blocks` blocks.
+// The persistent grid's cap: at most this many resident blocks per SM, so the workspace is sized for
+// sm_count * kStreamKMaxBlocksPerSm blocks.
+inline constexpr int kStreamKMaxBlocksPerSm = 4;
+inline int stream_k_max_blocks(const GemmArgs& p) { return std::max(p.sm_count, 1) * kStreamKMaxBlocksPerSm; }
+
+// Bytes of workspace for the grid of stream_k_max_blocks(p) blocks at most.
 template <class Op>
-constexpr std::size_t stream_k_workspace_bytes(std::int64_t max_blocks) {
-  return static_cast<std::size_t>(max_blocks) * (sizeof(unsigned long long) + 2 * sizeof(float) * Op::kTiles * 4 * 32);
+std::size_t stream_k_workspace_bytes(const GemmArgs& p) {
+  return static_cast<std::size_t>(stream_k_max_blocks(p)) *
+         (sizeof(unsigned long long) + 2 * sizeof(float) * Op::kTiles * 4 * 32);
+}
+
+// Host side, shared by the launch functions of gemv_mma_pipe and pv_decode_fused.
+using StreamKKernel = void (*)(GemmArgs, StreamK, unsigned long long*, float*, std::uint64_t);
+
+// Blocks of `kernel` resident per SM with `smem` bytes of dynamic shared memory (opting in above 48 KiB), or 0 if the
+// runtime refuses. Callers ask once per kernel and process (one device per process).
+inline int resident_blocks(StreamKKernel kernel, int threads, int smem) {
+  int blocks = 0;
+  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem) != cudaSuccess) return 0;
+  return cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, threads, smem) == cudaSuccess ? blocks : 0;
+}
+
+// Launches `kernel` over tiles x chunks units on a persistent grid of min(per_sm, cap) blocks per SM (never more
+// blocks than units), the workspace laid out as stream_k_workspace_bytes counts it: counters, then partials.
+inline cudaError_t launch_stream_k(StreamKKernel kernel, const GemmArgs& p, std::int64_t tiles, std::int64_t chunks,
+                                   int per_sm, int threads, int smem, cudaStream_t stream) {
+  if (per_sm < 1) return cudaErrorInvalidConfiguration;
+  StreamK sk;
+  sk.tiles = tiles;
+  sk.chunks = chunks;
+  sk.blocks = std::min<std::int64_t>(std::max(p.sm_count, 1) * std::min(per_sm, kStreamKMaxBlocksPerSm), sk.units());
+  auto* counters = static_cast<unsigned long long*>(p.workspace);
+  auto* partials = reinterpret_cast<float*>(counters + stream_k_max_blocks(p));
+  kernel<<<static_cast<unsigned>(sk.blocks), threads, smem, stream>>>(p, sk, counters, partials, next_launch_token());
+  return cudaGetLastError();
 }
 
 }  // namespace kernels::detail

@@ -39,7 +39,6 @@ constexpr int kWarps = GemvPipe::kWarps;  // a block's warps share the chunks of
 constexpr int kThreads = kWarps * 32;
 constexpr int NT = GemvPipe::NT;  // n8 tiles per tile: 32 columns
 constexpr int BLOCK_N = GemvPipe::BLOCK_N;
-constexpr int kMaxBlocksPerSm = 4;  // cap of the persistent grid (and so of the workspace)
 
 // Word i of a 16-byte piece; i is a constant after unrolling, so this is a register, not an indexed array.
 __device__ __forceinline__ std::uint32_t word(const uint4& v, int i) {
@@ -142,35 +141,16 @@ __global__ void __launch_bounds__(kThreads, min_blocks(RG))
 #endif
 }
 
-// The launch configuration, shared by launch() and workspace_bytes() so the two always agree.
-int max_blocks(const GemmArgs& p) { return std::max(p.sm_count, 1) * kMaxBlocksPerSm; }
-
 std::size_t workspace_bytes(const GemmArgs& p) {
-  return stream_k_workspace_bytes<GemvOp<1, __half>>(max_blocks(p));  // the same for every RG and element type
+  return stream_k_workspace_bytes<GemvOp<1, __half>>(p);  // the same for every RG and element type
 }
 
 template <int RG, class T>
 cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   const auto kernel = gemv_mma_pipe_kernel<RG, T>;
-  // Once per process (one device per process): the opt-in above 48 KiB, and the resident blocks per SM.
-  static const int per_sm = [&] {
-    int blocks = 0;
-    if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes(RG)) != cudaSuccess)
-      return 0;
-    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads, smem_bytes(RG)) == cudaSuccess
-               ? blocks
-               : 0;
-  }();
-  if (per_sm < 1) return cudaErrorInvalidConfiguration;
-  StreamK sk;
-  sk.tiles = (p.n + BLOCK_N - 1) / BLOCK_N * p.batch * p.heads;
-  sk.chunks = (p.k + 31) / 32;
-  sk.blocks = std::min<std::int64_t>(std::max(p.sm_count, 1) * std::min(per_sm, kMaxBlocksPerSm), sk.units());
-  auto* counters = static_cast<unsigned long long*>(p.workspace);
-  auto* partials = reinterpret_cast<float*>(counters + max_blocks(p));
-  kernel<<<static_cast<unsigned>(sk.blocks), kThreads, smem_bytes(RG), stream>>>(p, sk, counters, partials,
-                                                                                 next_launch_token());
-  return cudaGetLastError();
+  static const int per_sm = resident_blocks(kernel, kThreads, smem_bytes(RG));  // once per process
+  return launch_stream_k(kernel, p, (p.n + BLOCK_N - 1) / BLOCK_N * p.batch * p.heads, (p.k + 31) / 32, per_sm,
+                         kThreads, smem_bytes(RG), stream);
 }
 
 cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {
@@ -194,7 +174,7 @@ const char* supports(const GemmArgs& p, int sm) {
   if (!operand_ok(p.a) || !operand_ok(p.b) || !operand_ok(p.c)) {
     return "leading dimensions and strides must be multiples of 8 elements, bases 16-byte aligned";
   }
-  if (max_blocks(p) > kMaxContributors) return "too many SMs for the split counters";
+  if (stream_k_max_blocks(p) > kMaxContributors) return "too many SMs for the split counters";
   return "";
 }
 

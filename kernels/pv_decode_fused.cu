@@ -32,8 +32,7 @@ using namespace detail;
 
 constexpr int kWarps = PvPipe::kWarps;
 constexpr int kThreads = kWarps * 32;
-constexpr int N8 = PvPipe::N8;      // n8 tiles per tile
-constexpr int kMaxBlocksPerSm = 4;  // cap of the persistent grid (and so of the workspace)
+constexpr int N8 = PvPipe::N8;  // n8 tiles per tile
 
 __device__ __forceinline__ std::uint32_t word(const uint4& v, int i) {
   return i == 0 ? v.x : (i == 1 ? v.y : (i == 2 ? v.z : v.w));
@@ -155,33 +154,16 @@ __global__ void __launch_bounds__(kThreads)
 #endif
 }
 
-int max_blocks(const GemmArgs& p) { return std::max(p.sm_count, 1) * kMaxBlocksPerSm; }
-
-std::size_t workspace_bytes(const GemmArgs& p) { return stream_k_workspace_bytes<PvOp<1, __half>>(max_blocks(p)); }
+std::size_t workspace_bytes(const GemmArgs& p) {
+  return stream_k_workspace_bytes<PvOp<1, __half>>(p);  // the same for every RG and element type
+}
 
 template <int RG, class T>
 cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   const auto kernel = pv_decode_fused_kernel<RG, T>;
-  // Once per process (one device per process): the opt-in above 48 KiB, and the resident blocks per SM.
-  static const int per_sm = [&] {
-    int blocks = 0;
-    if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes(RG)) != cudaSuccess) {
-      return 0;
-    }
-    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads, smem_bytes(RG)) == cudaSuccess
-               ? blocks
-               : 0;
-  }();
-  if (per_sm < 1) return cudaErrorInvalidConfiguration;
-  StreamK sk;
-  sk.tiles = p.batch * (p.heads / p.b.head_group) * (p.n / PvPipe::COLS);
-  sk.chunks = (p.k + 15) / 16;
-  sk.blocks = std::min<std::int64_t>(std::max(p.sm_count, 1) * std::min(per_sm, kMaxBlocksPerSm), sk.units());
-  auto* counters = static_cast<unsigned long long*>(p.workspace);
-  auto* partials = reinterpret_cast<float*>(counters + max_blocks(p));
-  kernel<<<static_cast<unsigned>(sk.blocks), kThreads, smem_bytes(RG), stream>>>(p, sk, counters, partials,
-                                                                                 next_launch_token());
-  return cudaGetLastError();
+  static const int per_sm = resident_blocks(kernel, kThreads, smem_bytes(RG));  // once per process
+  return launch_stream_k(kernel, p, p.batch * (p.heads / p.b.head_group) * (p.n / PvPipe::COLS), (p.k + 15) / 16,
+                         per_sm, kThreads, smem_bytes(RG), stream);
 }
 
 cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {
@@ -213,7 +195,7 @@ const char* supports(const GemmArgs& p, int sm) {
   if (p.c.batch_stride % 2 != 0 || p.c.head_stride % 2 != 0 || !aligned(p.c.data, 4)) {
     return "O's rows must start 4-byte aligned";
   }
-  if (max_blocks(p) > kMaxContributors) return "too many SMs for the split counters";
+  if (stream_k_max_blocks(p) > kMaxContributors) return "too many SMs for the split counters";
   return "";
 }
 
