@@ -1,6 +1,8 @@
-// Summary statistics of per-repetition samples (pure functions; tested on the CPU).
+// Summary statistics of per-repetition samples, and the rule that says when a point has enough of them (pure
+// functions; tested on the CPU).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 namespace bench {
@@ -16,5 +18,36 @@ struct SampleStats {
 
 // Throws std::invalid_argument for an empty vector.
 SampleStats summarize(std::vector<double> samples);
+
+// The distribution-free 95 % confidence interval of the median: the order statistics of ranks
+// floor((n - 1.96 sqrt(n)) / 2) and ceil(1 + (n + 1.96 sqrt(n)) / 2) (1-based, clamped to 1..n). It needs no model of
+// the noise, which for GPU timings is skewed (a few slow outliers), not normal.
+struct MedianInterval {
+  double low = 0, high = 0;
+};
+MedianInterval median_interval(std::vector<double> samples);
+// Half the interval's width over the median: 0.005 means the median is known to within 0.5 %. Throws for no samples.
+double median_ci_rel(const std::vector<double>& samples);
+
+// When to stop taking samples of one point (issue 14; the rule nvbench uses): at least min_samples, then stop as
+// soon as the median's confidence interval is within max_ci_rel, or when max_seconds of sampling or max_samples have
+// passed. --repetitions N makes it a fixed count (fixed(N)).
+struct StopRule {
+  int min_samples = 10;
+  int max_samples = 2000;
+  double max_ci_rel = 0.005;
+  double max_seconds = 0.25;
+  static StopRule fixed(int samples);
+};
+
+enum class Stop { kContinue, kConverged, kTimeCap, kSampleCap, kFixed };
+const char* stop_name(Stop stop);  // converged, time_cap, sample_cap, fixed
+
+Stop stop_decision(const std::vector<double>& samples, double elapsed_seconds, const StopRule& rule);
+
+// Takes samples (each from `one_sample`, in seconds) until stop_decision says stop; `clock` gives seconds (a
+// monotonic clock; tests pass a fake one). *why says which rule stopped it.
+std::vector<double> sample_until_stable(const std::function<double()>& one_sample, const StopRule& rule,
+                                        const std::function<double()>& clock, Stop* why);
 
 }  // namespace bench
