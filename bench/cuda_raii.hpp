@@ -68,11 +68,17 @@ class CudaStream {
   cudaStream_t stream_ = nullptr;
 };
 
+// A cuBLAS handle on one stream, with a workspace of its own (kCublasWorkspaceBytes): cuBLAS then never allocates
+// inside a CUDA graph capture (warm-mode batches), and every call sees the same workspace size.
+inline constexpr std::int64_t kCublasWorkspaceBytes = std::int64_t{32} << 20;
+
 class CublasHandle {
  public:
-  explicit CublasHandle(cudaStream_t stream) {
+  explicit CublasHandle(cudaStream_t stream) : workspace_(kCublasWorkspaceBytes) {
     BENCH_LLAMA_CUBLAS_CHECK(cublasCreate(&handle_));
-    BENCH_LLAMA_CUBLAS_CHECK(cublasSetStream(handle_, stream));
+    BENCH_LLAMA_CUBLAS_CHECK(cublasSetStream(handle_, stream));  // before the workspace: setting a stream resets it
+    BENCH_LLAMA_CUBLAS_CHECK(
+        cublasSetWorkspace(handle_, workspace_.get(), static_cast<std::size_t>(workspace_.bytes())));
   }
   ~CublasHandle() { cublasDestroy(handle_); }
   CublasHandle(const CublasHandle&) = delete;
@@ -80,6 +86,7 @@ class CublasHandle {
   cublasHandle_t get() const { return handle_; }
 
  private:
+  DeviceBuffer workspace_;  // declared first: destroyed after the handle
   cublasHandle_t handle_ = nullptr;
 };
 

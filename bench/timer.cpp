@@ -1,9 +1,9 @@
 #include "bench/timer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
-
-#include "kernels/roofs.cuh"
+#include <stdexcept>
 
 namespace bench {
 
@@ -21,47 +21,158 @@ void L2Flusher::flush(cudaStream_t stream) const {
       kernels::l2_flush(scratch_.get(), clean_.get(), scratch_.bytes(), sink_.as<std::uint32_t>(), sm_count_, stream));
 }
 
+namespace {
+
+constexpr std::uint64_t kGateTimeoutNs = 1'000'000'000;  // a host that takes a second to enqueue a sample is broken
+
+// Releases a held gate when it goes out of scope, so that an exception between hold and release cannot leave the GPU
+// waiting for the timeout.
+struct GateRelease {
+  StreamGate* gate;
+  ~GateRelease() {
+    if (gate) gate->release();
+  }
+};
+
+}  // namespace
+
+StreamGate::StreamGate() {
+  BENCH_LLAMA_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&host_), 2 * sizeof(int), cudaHostAllocMapped));
+  host_[0] = 1;
+  host_[1] = 0;
+}
+
+StreamGate::~StreamGate() {
+  if (host_) cudaFreeHost(host_);
+}
+
+void StreamGate::hold(cudaStream_t stream) {
+  reinterpret_cast<volatile int*>(host_)[0] = 0;
+  reinterpret_cast<volatile int*>(host_)[1] = 0;
+  int* device = nullptr;
+  BENCH_LLAMA_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&device), host_, 0));
+  const cudaError_t status = kernels::stream_gate(device, device + 1, kGateTimeoutNs, stream);
+  if (status != cudaSuccess) release();
+  BENCH_LLAMA_CUDA_CHECK(status);
+}
+
+void StreamGate::release() { reinterpret_cast<volatile int*>(host_)[0] = 1; }
+
+bool StreamGate::timed_out() const { return reinterpret_cast<volatile int*>(host_)[1] != 0; }
+
 double warm_up(const Launch& launch, cudaStream_t stream, const TimingPlan& plan) {
   CudaEvent start, stop;
+  const int kernels_per_sample = plan.launches_per_sample * plan.kernels_per_launch;
   double total = 0;
-  int launches = 0;
-  while (launches < plan.warmup_launches || total < plan.warmup_min_seconds) {
-    total += time_sample(launch, stream, plan, start, stop) * plan.launches_per_sample;
-    launches += plan.launches_per_sample;
-    if (launches >= 1000) break;  // a kernel of a few microseconds: enough
+  int kernels = 0;
+  while (kernels < plan.warmup_launches || total < plan.warmup_min_seconds) {
+    total += time_sample(launch, stream, plan, start, stop) * kernels_per_sample;
+    kernels += kernels_per_sample;
+    if (kernels >= 1000) break;  // a kernel of a few microseconds: enough
   }
-  return total / launches;
+  return total / kernels;
 }
 
 double time_sample(const Launch& launch, cudaStream_t stream, const TimingPlan& plan, const CudaEvent& start,
                    const CudaEvent& stop) {
   if (plan.flusher) plan.flusher->flush(stream);
-  BENCH_LLAMA_CUDA_CHECK(cudaEventRecord(start.get(), stream));
-  for (int i = 0; i < plan.launches_per_sample; ++i) launch(stream);
-  BENCH_LLAMA_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
+  {
+    GateRelease release{nullptr};
+    if (plan.gate) {
+      plan.gate->hold(stream);
+      release.gate = plan.gate;
+    }
+    BENCH_LLAMA_CUDA_CHECK(cudaEventRecord(start.get(), stream));
+    for (int i = 0; i < plan.launches_per_sample; ++i) launch(stream);
+    BENCH_LLAMA_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
+  }
   BENCH_LLAMA_CUDA_CHECK(cudaEventSynchronize(stop.get()));
+  if (plan.gate && plan.gate->timed_out()) {
+    throw std::runtime_error(
+        "the stream gate gave up waiting for the host (over a second to enqueue one sample): the sample would time "
+        "the host, not the GPU");
+  }
   float ms = 0;
   BENCH_LLAMA_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-  return static_cast<double>(ms) * 1e-3 / plan.launches_per_sample;
+  return static_cast<double>(ms) * 1e-3 / (plan.launches_per_sample * plan.kernels_per_launch);
 }
 
-std::vector<double> time_in_benchmark(benchmark::State& state, const Launch& launch, cudaStream_t stream,
-                                      const TimingPlan& plan) {
+std::vector<double> time_until_stable(const Launch& launch, cudaStream_t stream, const TimingPlan& plan,
+                                      const StopRule& rule, Stop* why) {
   CudaEvent start, stop;
-  std::vector<double> samples;
-  samples.reserve(static_cast<std::size_t>(state.max_iterations));
-  for (auto _ : state) {
-    const double seconds = time_sample(launch, stream, plan, start, stop);
-    state.SetIterationTime(seconds);
-    samples.push_back(seconds);
-  }
-  return samples;
+  const auto clock = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  return sample_until_stable([&] { return time_sample(launch, stream, plan, start, stop); }, rule, clock, why);
 }
 
-int default_repetitions(double seconds) {
-  if (!(seconds > 0)) return 10;
-  const double wanted = std::ceil(0.25 / seconds);
-  return static_cast<int>(std::clamp(wanted, 10.0, 100.0));
+int batched_launches(double seconds, int max_copies) {
+  if (!(seconds > 0)) return 0;
+  const double wanted = std::clamp(std::ceil(100e-6 / seconds), 2.0, 32.0);
+  const int launches = std::min(static_cast<int>(wanted), max_copies);
+  return launches >= 2 ? launches : 0;
+}
+
+CudaGraph::CudaGraph(const Launch& launch, int times, cudaStream_t stream) {
+  BENCH_LLAMA_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  try {
+    for (int i = 0; i < times; ++i) launch(stream);
+  } catch (...) {  // end the capture, so the stream is usable again, then report the launch's error
+    cudaGraph_t broken = nullptr;
+    cudaStreamEndCapture(stream, &broken);
+    if (broken) cudaGraphDestroy(broken);
+    throw;
+  }
+  BENCH_LLAMA_CUDA_CHECK(cudaStreamEndCapture(stream, &graph_));
+  if (const cudaError_t status = cudaGraphInstantiate(&exec_, graph_, 0); status != cudaSuccess) {
+    cudaGraphDestroy(graph_);
+    BENCH_LLAMA_CUDA_CHECK(status);
+  }
+}
+
+CudaGraph::~CudaGraph() {
+  if (exec_) cudaGraphExecDestroy(exec_);
+  if (graph_) cudaGraphDestroy(graph_);
+}
+
+void CudaGraph::launch(cudaStream_t stream) const { BENCH_LLAMA_CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
+
+ClockProbe::ClockProbe(int sm_count)
+    : sm_count_(sm_count),
+      before_(kernels::kClockProbeSlots * sizeof(kernels::ClockStamp)),
+      after_(kernels::kClockProbeSlots * sizeof(kernels::ClockStamp)) {}
+
+void ClockProbe::before(cudaStream_t stream) {
+  BENCH_LLAMA_CUDA_CHECK(cudaMemsetAsync(before_.get(), 0, static_cast<std::size_t>(before_.bytes()), stream));
+  BENCH_LLAMA_CUDA_CHECK(kernels::clock_probe(before_.as<kernels::ClockStamp>(), sm_count_, stream));
+}
+
+void ClockProbe::after(cudaStream_t stream) {
+  BENCH_LLAMA_CUDA_CHECK(cudaMemsetAsync(after_.get(), 0, static_cast<std::size_t>(after_.bytes()), stream));
+  BENCH_LLAMA_CUDA_CHECK(kernels::clock_probe(after_.as<kernels::ClockStamp>(), sm_count_, stream));
+}
+
+std::optional<double> ClockProbe::mean_mhz(cudaStream_t stream) const {
+  std::vector<kernels::ClockStamp> before(kernels::kClockProbeSlots), after(kernels::kClockProbeSlots);
+  BENCH_LLAMA_CUDA_CHECK(
+      cudaMemcpyAsync(before.data(), before_.get(), before_.bytes(), cudaMemcpyDeviceToHost, stream));
+  BENCH_LLAMA_CUDA_CHECK(cudaMemcpyAsync(after.data(), after_.get(), after_.bytes(), cudaMemcpyDeviceToHost, stream));
+  BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
+  return probe_clock_mhz(before, after);
+}
+
+std::optional<double> probe_clock_mhz(const std::vector<kernels::ClockStamp>& before,
+                                      const std::vector<kernels::ClockStamp>& after) {
+  constexpr std::uint64_t kMinInterval = 1'000'000;  // ns
+  std::vector<double> mhz;
+  for (std::size_t sm = 0; sm < std::min(before.size(), after.size()); ++sm) {
+    const kernels::ClockStamp& a = before[sm];
+    const kernels::ClockStamp& b = after[sm];
+    if (a.ns == 0 || b.ns == 0 || b.ns < a.ns + kMinInterval || b.cycles <= a.cycles) continue;
+    mhz.push_back(static_cast<double>(b.cycles - a.cycles) * 1e3 / static_cast<double>(b.ns - a.ns));
+  }
+  if (mhz.empty()) return std::nullopt;
+  return summarize(mhz).median;
 }
 
 }  // namespace bench

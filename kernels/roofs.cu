@@ -2,7 +2,8 @@
 // every SM's load queue full, buffers far larger than L2); mma_peak is tensor-pipe bound (8 independent
 // accumulator chains per warp, operands never leave registers). mma_peak_rotating is mma_peak with 4 operand sets of
 // data-like values rotated across the MMAs (issue 13: one operand pair for every MMA may clock higher than any GEMM).
-// The L2 flush is two DRAM-bound passes (roofs.cuh).
+// The L2 flush is two DRAM-bound passes (roofs.cuh). clock_probe is a launch of a few microseconds that stamps each
+// SM's cycle counter against the global timer; stream_gate spins (with sleeps) on a host flag.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -198,6 +199,46 @@ cudaError_t mma_peak_rotating(Element element, int blocks, int iterations, float
   if (blocks <= 0 || iterations <= 0 || iterations % kMmaPeakRotatingSets != 0) return cudaErrorInvalidValue;
   return launch_peak(mma_peak_rotating_kernel<__half>, mma_peak_rotating_kernel<__nv_bfloat16>, element, blocks,
                      iterations, sink, stream);
+}
+
+namespace {
+
+__global__ void clock_probe_kernel(ClockStamp* stamps) {
+  if (threadIdx.x != 0) return;
+  std::uint32_t sm = 0;
+  std::uint64_t cycles = 0, ns = 0;
+  // Read back to back, in this order in every stamp, so the skew between the two counters is the same before and after.
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+  asm volatile("mov.u64 %0, %%clock64;" : "=l"(cycles));
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(ns));
+  if (sm < static_cast<std::uint32_t>(kClockProbeSlots)) stamps[sm] = ClockStamp{cycles, ns};
+}
+
+__global__ void stream_gate_kernel(const volatile int* flag, int* timed_out, std::uint64_t timeout_ns) {
+  std::uint64_t start = 0, now = 0;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+  while (*flag == 0) {
+    __nanosleep(1000);
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+    if (now - start > timeout_ns) {
+      *timed_out = 1;
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+cudaError_t stream_gate(const volatile int* flag, int* timed_out, std::uint64_t timeout_ns, cudaStream_t stream) {
+  if (!flag || !timed_out) return cudaErrorInvalidValue;
+  stream_gate_kernel<<<1, 1, 0, stream>>>(flag, timed_out, timeout_ns);
+  return cudaGetLastError();
+}
+
+cudaError_t clock_probe(ClockStamp* stamps, int sm_count, cudaStream_t stream) {
+  if (!stamps || sm_count <= 0) return cudaErrorInvalidValue;
+  clock_probe_kernel<<<2 * sm_count, 32, 0, stream>>>(stamps);
+  return cudaGetLastError();
 }
 
 }  // namespace kernels

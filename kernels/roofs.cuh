@@ -1,5 +1,5 @@
 // Kernels that measure the machine rather than an operator: the DRAM bandwidth roof (read, copy), the L2 flush the
-// cold-cache timing relies on, and the tensor-core peak (a register-only mma.sync loop).
+// cold-cache timing relies on, the tensor-core peak (a register-only mma.sync loop), and the SM clock probe.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -47,5 +47,24 @@ inline double mma_peak_flops(int blocks, int iterations) {
 inline constexpr int kMmaPeakRotatingSets = 4;
 cudaError_t mma_peak_rotating(Element element, int blocks, int iterations, float* sink, cudaStream_t stream);
 inline double mma_peak_rotating_flops(int blocks, int iterations) { return mma_peak_flops(blocks, iterations); }
+
+// One SM's clock stamp: its cycle counter (%clock64, at the SM clock) and the global nanosecond timer (%globaltimer)
+// read together. Two stamps of the same SM taken before and after a timed interval give that SM's mean clock over it.
+struct ClockStamp {
+  std::uint64_t cycles = 0;
+  std::uint64_t ns = 0;  // 0: no block ran on this SM
+};
+// Holds the stream until the host writes a non-zero value to `flag` (pinned, mapped host memory), so that everything
+// the host enqueues after it (a sample's start event, its launches, its stop event) is queued before any of it runs:
+// the sample then measures the GPU's time, not the host's launch rate or latency. Gives up after `timeout_ns` of
+// waiting and sets *timed_out (device memory) to 1, so a host that never releases it cannot hang the GPU.
+cudaError_t stream_gate(const volatile int* flag, int* timed_out, std::uint64_t timeout_ns, cudaStream_t stream);
+
+// Slots clock_probe fills: one per SM id (%smid < %nsmid, which no GPU yet reaches).
+inline constexpr int kClockProbeSlots = 1024;
+
+// Writes one stamp per SM into `stamps[smid]` (kClockProbeSlots entries): 2 * sm_count blocks of one warp, so that
+// every SM almost surely runs one. A microsecond kernel; the caller zeroes `stamps` first.
+cudaError_t clock_probe(ClockStamp* stamps, int sm_count, cudaStream_t stream);
 
 }  // namespace kernels

@@ -2,10 +2,12 @@
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <optional>
 
 #include "bench/counters.hpp"
 #include "bench/cuda_raii.hpp"
+#include "bench/nvml.hpp"
 #include "bench/stats.hpp"
 #include "bench/timer.hpp"
 #include "gpu_test_support.hpp"
@@ -122,6 +124,115 @@ TEST_F(HarnessGpu, InjectedErrorIsReportedNotTimed) {
   }
   // The stream is still usable afterwards.
   EXPECT_EQ(cudaStreamSynchronize(stream_->get()), cudaSuccess);
+}
+
+// An exception inside a gated sample releases the gate at once: the stream drains in far less than the gate's timeout.
+TEST_F(HarnessGpu, AFailedLaunchReleasesTheGate) {
+  StreamGate gate;
+  TimingPlan plan;
+  plan.gate = &gate;
+  CudaEvent start, stop;
+  const Launch bad = [](cudaStream_t s) { BENCH_LLAMA_CUDA_CHECK(kernels::dram_read(nullptr, 15, nullptr, 1, s)); };
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_THROW(time_sample(bad, stream_->get(), plan, start, stop), CudaError);
+  EXPECT_EQ(cudaStreamSynchronize(stream_->get()), cudaSuccess);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
+  EXPECT_LT(waited, 0.5) << "the stream waited for the gate's timeout: the gate was not released";
+  EXPECT_FALSE(gate.timed_out());
+}
+
+// A tiny kernel timed one launch at a time: with the gate, the events see only the GPU's time (a few microseconds);
+// the batched time per kernel is no longer than the single-launch time.
+TEST_F(HarnessGpu, GatedAndBatchedTimesOfATinyKernel) {
+  DeviceBuffer data(4096), sink(64);
+  BENCH_LLAMA_CUDA_CHECK(cudaMemset(data.get(), 1, 4096));
+  const Launch tiny = [&](cudaStream_t s) {
+    BENCH_LLAMA_CUDA_CHECK(kernels::cached_read(data.get(), 4096, sink.as<std::uint32_t>(), 1, s));
+  };
+  StreamGate gate;
+  TimingPlan single;
+  single.gate = &gate;
+  TimingPlan batched = single;
+  batched.launches_per_sample = 20;
+  const double single_s = median_seconds(tiny, single), batched_s = median_seconds(tiny, batched);
+  RecordProperty("single_us", std::to_string(single_s * 1e6));
+  RecordProperty("batched_us", std::to_string(batched_s * 1e6));
+  EXPECT_LT(single_s, 20e-6) << "a 4 KiB read took " << single_s * 1e6 << " us between its events";
+  EXPECT_LE(batched_s, single_s * 1.05) << "batched " << batched_s * 1e6 << " us, single " << single_s * 1e6 << " us";
+  const CudaGraph graph(tiny, 20, stream_->get());
+  TimingPlan graphed = single;
+  graphed.kernels_per_launch = 20;
+  const double graph_s = median_seconds([&](cudaStream_t s) { graph.launch(s); }, graphed);
+  RecordProperty("graph_us", std::to_string(graph_s * 1e6));
+  EXPECT_LE(graph_s, single_s * 1.05);
+}
+
+// The clock probe agrees with NVML's reading of the SM clock under a steady load (the MMA loop), within 10 %.
+TEST_F(HarnessGpu, ClockProbeAgreesWithNvml) {
+  const int blocks = prop_.multiProcessorCount * 4;
+  DeviceBuffer sink(blocks * kernels::kMmaPeakWarpsPerBlock * sizeof(float));
+  const Launch load = [&](cudaStream_t s) {
+    BENCH_LLAMA_CUDA_CHECK(kernels::mma_peak(kernels::Element::kF16, blocks, 16384, sink.as<float>(), s));
+  };
+  TimingPlan plan;
+  warm_up(load, stream_->get(), plan);
+  ClockProbe probe(prop_.multiProcessorCount);
+  probe.before(stream_->get());
+  for (int i = 0; i < 20; ++i) load(stream_->get());
+  probe.after(stream_->get());
+  const std::optional<double> mhz = probe.mean_mhz(stream_->get());
+  ASSERT_TRUE(mhz) << "no SM was stamped twice, or the load took under 1 ms";
+  RecordProperty("probe_mhz", std::to_string(*mhz));
+  EXPECT_GT(*mhz, 200);
+  EXPECT_LT(*mhz, 4000);
+  Nvml nvml;
+  if (!nvml.available()) GTEST_SKIP() << "NVML unavailable (" << nvml.why() << "): probe " << *mhz << " MHz unchecked";
+  char bus_id[32] = {};
+  BENCH_LLAMA_CUDA_CHECK(cudaDeviceGetPCIBusId(bus_id, sizeof bus_id, 0));
+  load(stream_->get());  // read NVML while the load runs
+  const Telemetry reading = nvml.read(nvml.device_by_pci_bus_id(bus_id));
+  stream_->synchronize();
+  ASSERT_TRUE(reading.sm_clock_mhz);
+  RecordProperty("nvml_mhz", std::to_string(*reading.sm_clock_mhz));
+  EXPECT_NEAR(*mhz, *reading.sm_clock_mhz, 0.1 * *reading.sm_clock_mhz);
+}
+
+// Issue 14's cross-check in small: the batched event time of a short DRAM-bound kernel (cold, one copy per launch)
+// agrees with the GPU time the counters report for one launch, within 15 %. Skips where counters are refused.
+TEST_F(HarnessGpu, BatchedEventTimeAgreesWithCounterDuration) {
+  std::string why;
+  auto profiler = CounterProfiler::create(&why);
+  if (!profiler) GTEST_SKIP() << counters_refused_hint(why);
+  constexpr int kCopies = 8;
+  const std::int64_t bytes = 8 << 20;  // 8 MiB: a few microseconds at DRAM speed
+  std::vector<DeviceBuffer> copies;
+  for (int i = 0; i < kCopies; ++i) {
+    copies.emplace_back(bytes);
+    BENCH_LLAMA_CUDA_CHECK(cudaMemset(copies.back().get(), 1, bytes));
+  }
+  DeviceBuffer sink(64);
+  L2Flusher flusher(prop_.l2CacheSize, prop_.multiProcessorCount);
+  int next = 0;
+  const Launch rotating = [&](cudaStream_t s) {
+    BENCH_LLAMA_CUDA_CHECK(
+        kernels::dram_read(copies[next].get(), bytes, sink.as<std::uint32_t>(), prop_.multiProcessorCount, s));
+    next = (next + 1) % kCopies;
+  };
+  StreamGate gate;
+  TimingPlan plan;
+  plan.flusher = &flusher;
+  plan.gate = &gate;
+  plan.launches_per_sample = kCopies;
+  const double event_s = median_seconds(rotating, plan);
+  const Launch one = [&](cudaStream_t s) {
+    BENCH_LLAMA_CUDA_CHECK(
+        kernels::dram_read(copies[0].get(), bytes, sink.as<std::uint32_t>(), prop_.multiProcessorCount, s));
+  };
+  const auto values = profiler->measure(one, stream_->get(), &flusher, &why);
+  ASSERT_TRUE(values) << why;
+  RecordProperty("event_us", std::to_string(event_s * 1e6));
+  RecordProperty("counted_us", std::to_string(values->duration_ns / 1e3));
+  EXPECT_NEAR(event_s * 1e9, values->duration_ns, 0.15 * values->duration_ns);
 }
 
 }  // namespace
