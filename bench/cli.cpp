@@ -310,7 +310,8 @@ How to measure:
   --l2 cold|warm     cold (default): flush L2 before every timed launch; warm: back-to-back launches.
   --counters         after timing each point, a CUPTI counter pass: measured DRAM and L2 bytes
                      (needs profiling permission; without it the columns stay empty and the run goes on).
-  --repetitions N    timed repetitions per point (default: the harness's, see docs/measuring.md).
+  --repetitions N    exactly N timed samples per point (default: until the median's 95 % interval is within
+                     0.5 %, at least 10 samples, at most 0.25 s a point; see docs/measuring.md).
   --spec NAME        datasheet entry for the roofs (default: the one matching the device; `--spec list` shows all).
 
 Output:

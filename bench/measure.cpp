@@ -52,7 +52,14 @@ nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, 
   j["impls"] = o.impls;
   j["points"] = plan.points.size();
   j["distinct_problems"] = plan.measurements.size();
-  j["repetitions"] = o.repetitions ? nlohmann::json(*o.repetitions) : nlohmann::json("default");
+  const StopRule rule;
+  j["repetitions"] = o.repetitions ? nlohmann::json(*o.repetitions) : nlohmann::json("until the median is known");
+  j["stop_rule"] = o.repetitions ? nlohmann::json{{"fixed", *o.repetitions}}
+                                 : nlohmann::json{{"min_samples", rule.min_samples},
+                                                  {"max_samples", rule.max_samples},
+                                                  {"max_ci_rel", rule.max_ci_rel},
+                                                  {"max_seconds", rule.max_seconds}};
+  j["short_kernel_us"] = kShortKernelSeconds * 1e6;
   j["benchmark_args"] = o.benchmark_args;
   return j;
 }
@@ -170,6 +177,17 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
   const Telemetry at_end = nvml.read(device.nvml_device);
   env["device"]["sm_clock_mhz_at_end"] = at_end.sm_clock_mhz ? nlohmann::json(*at_end.sm_clock_mhz) : nullptr;
   env["device"]["temperature_c_at_end"] = at_end.temperature_c ? nlohmann::json(*at_end.temperature_c) : nullptr;
+  const auto roofs_json = [](const MeasuredRoofs& r, double at) {
+    const auto value = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    return nlohmann::json{{"fp16_tflops", value(r.fp16_tflops)},
+                          {"bf16_tflops", value(r.bf16_tflops)},
+                          {"gbps", value(r.gbps)},
+                          {"measured_at_s", at}};
+  };
+  env["roofs"] = {{"start", roofs_json(counts.roofs_start, counts.roofs_start_at)},
+                  {"end", roofs_json(counts.roofs_end, counts.roofs_end_at)},
+                  {"points_judged_against", counts.rejudged ? "both passes, interpolated in time" : "the start pass"}};
+  env["cublas_workspace_bytes"] = kCublasWorkspaceBytes;
   env["interrupted"] = counts.interrupted;
   env["device_failed"] = counts.device_failed;
   write_env_json(folder, env);

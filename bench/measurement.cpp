@@ -14,11 +14,11 @@ std::string percent(double fraction) { return std::to_string(static_cast<int>(st
 
 }  // namespace
 
-void apply_telemetry(const std::vector<Telemetry>& readings, roofline::PointRow& row) {
+void apply_telemetry(const Measurement& m, std::optional<double> max_sm_clock_mhz, roofline::PointRow& row) {
   double sm_sum = 0, mem_sum = 0;
   int sm_readings = 0, mem_readings = 0;
   std::uint64_t reasons = 0;
-  for (const auto& t : readings) {
+  for (const auto& t : m.telemetry) {
     if (t.sm_clock_mhz) {
       sm_sum += *t.sm_clock_mhz;
       ++sm_readings;
@@ -34,16 +34,60 @@ void apply_telemetry(const std::vector<Telemetry>& readings, roofline::PointRow&
       row.throttled = row.throttled.value_or(false) || is_throttled(*t.throttle_reasons);
     }
   }
-  if (sm_readings > 0) row.sm_clock_mhz = sm_sum / sm_readings;
+  if (m.probe_clock_mhz) {
+    row.sm_clock_mhz = m.probe_clock_mhz;
+    row.sm_clock_source = "probe";
+  } else if (sm_readings > 0) {
+    row.sm_clock_mhz = sm_sum / sm_readings;
+    row.sm_clock_source = "nvml";
+  }
   if (mem_readings > 0) row.mem_clock_mhz = mem_sum / mem_readings;
   for (const auto& name : throttle_reason_names(reasons)) {
     row.throttle_reasons += (row.throttle_reasons.empty() ? "" : "|") + name;
   }
+  if (m.telemetry.size() >= 2) {
+    const IntervalTelemetry interval = interval_telemetry(m.telemetry.front(), m.telemetry.back());
+    row.power_w_mean = interval.power_w_mean;
+    row.power_capped_fraction = interval.power_capped_fraction;
+    row.thermal_capped_fraction = interval.thermal_capped_fraction;
+  }
+  if (max_sm_clock_mhz && *max_sm_clock_mhz > 0) {
+    row.sm_clock_max_mhz = max_sm_clock_mhz;
+    if (row.sm_clock_mhz) row.clock_low = *row.sm_clock_mhz < roofline::kClockLowFraction * *max_sm_clock_mhz;
+  }
 }
 
-roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofline::PlannedPoint& point,
+MeasuredRoofs interpolate_roofs(const MeasuredRoofs& start, double t0, const MeasuredRoofs& end, double t1, double t) {
+  const double w = t1 > t0 ? std::clamp((t - t0) / (t1 - t0), 0.0, 1.0) : 0.0;
+  const auto mix = [w](const std::optional<double>& a, const std::optional<double>& b) -> std::optional<double> {
+    if (a && b) return (1 - w) * *a + w * *b;
+    return a ? a : b;
+  };
+  return {mix(start.fp16_tflops, end.fp16_tflops), mix(start.bf16_tflops, end.bf16_tflops), mix(start.gbps, end.gbps)};
+}
+
+namespace {
+
+// What every timed row carries: the median and spread of the samples, the single-launch median beside a batched one,
+// and why sampling stopped.
+void apply_samples(const Measurement& m, roofline::PointRow& row) {
+  const SampleStats s = summarize(m.samples_s);
+  row.time_us_median = s.median * 1e6;
+  row.time_us_min = s.min * 1e6;
+  row.time_cv = s.cv;
+  row.repetitions = s.count;
+  row.launches_per_sample = m.launches_per_sample;
+  row.median_ci_rel = median_ci_rel(m.samples_s);
+  row.samples_stop = stop_name(m.stop);
+  row.time_us_single = m.single_samples_s.empty() ? row.time_us_median
+                                                  : std::optional<double>(summarize(m.single_samples_s).median * 1e6);
+}
+
+}  // namespace
+
+roofline::PointRow unjudged_row(const roofline::ModelConfig& model, const roofline::PlannedPoint& point,
                                 const roofline::RunInfo& run, const std::string& impl, const Measurement& m,
-                                const MeasuredRoofs& roofs, const roofline::MachineSpec* spec, bool warm_l2) {
+                                const roofline::MachineSpec* spec, std::optional<double> max_sm_clock_mhz) {
   roofline::PointRow row = roofline::shape_row(model, point);
   row.run = run;
   row.impl = impl;
@@ -54,9 +98,7 @@ roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofli
     row.peak_tflops_datasheet = spec->peak_tflops(point.dtype);
     row.peak_gbps_datasheet = spec->dram_gbps;
   }
-  row.peak_tflops_measured = roofs.tflops(point.dtype);
-  row.peak_gbps_measured = roofs.gbps;
-  apply_telemetry(m.telemetry, row);
+  apply_telemetry(m, max_sm_clock_mhz, row);
   if (m.counters) {
     row.dram_bytes_measured = m.counters->dram_bytes();
     row.l2_bytes_measured = m.counters->l2_bytes;
@@ -66,28 +108,32 @@ roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofli
     }
   }
   if (m.samples_s.empty()) return row;  // skipped or failed before timing: no times, no results
+  apply_samples(m, row);
+  const double seconds = *row.time_us_median / 1e6;
+  row.achieved_tflops = static_cast<double>(point.cost.flops) / seconds / 1e12;
+  row.achieved_gbps = static_cast<double>(point.cost.bytes_min) / seconds / 1e9;
+  return row;
+}
 
-  const SampleStats s = summarize(m.samples_s);
-  row.time_us_median = s.median * 1e6;
-  row.time_us_min = s.min * 1e6;
-  row.time_cv = s.cv;
-  row.repetitions = s.count;
-  const double flops = static_cast<double>(point.cost.flops);
-  const double bytes = static_cast<double>(point.cost.bytes_min);
-  row.achieved_tflops = flops / s.median / 1e12;
-  row.achieved_gbps = bytes / s.median / 1e9;
+void judge_row(roofline::PointRow& row, const MeasuredRoofs& roofs, const roofline::MachineSpec* spec, bool warm_l2) {
+  roofline::Dtype dtype = roofline::Dtype::kF16;
+  roofline::parse_dtype(row.dtype, &dtype);
+  row.peak_tflops_measured = roofs.tflops(dtype);
+  row.peak_gbps_measured = roofs.gbps;
+  if (!row.achieved_tflops || !row.intensity) return;  // not timed: nothing to judge
 
   // Judge against the measured roof when this run has one, else the datasheet's.
   roofline::Roof roof;
+  row.roof_source.clear();
   if (row.peak_tflops_measured && row.peak_gbps_measured) {
     roof = {*row.peak_tflops_measured * 1e12, *row.peak_gbps_measured * 1e9};
     row.roof_source = "measured";
   } else if (spec) {
-    roof = spec->roof(point.dtype);
+    roof = spec->roof(dtype);
     row.roof_source = "datasheet";
   }
-  if (!roof.valid()) return row;
-  const double intensity = point.cost.intensity();
+  if (!roof.valid()) return;
+  const double intensity = *row.intensity;
   row.attainable_tflops = roofline::attainable(roof, intensity) / 1e12;
   row.roof_fraction = *row.achieved_tflops / *row.attainable_tflops;
   row.bound = roofline::bound_name(roofline::bound_at(roof, intensity));
@@ -100,11 +146,20 @@ roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofli
                  percent(*row.roof_fraction) +
                  " of it): the measurement cannot be right; check the L2 mode and that the kernel did its work";
   }
+}
+
+roofline::PointRow measured_row(const roofline::ModelConfig& model, const roofline::PlannedPoint& point,
+                                const roofline::RunInfo& run, const std::string& impl, const Measurement& m,
+                                const MeasuredRoofs& roofs, const roofline::MachineSpec* spec, bool warm_l2,
+                                std::optional<double> max_sm_clock_mhz) {
+  roofline::PointRow row = unjudged_row(model, point, run, impl, m, spec, max_sm_clock_mhz);
+  judge_row(row, roofs, spec, warm_l2);
   return row;
 }
 
 roofline::PointRow ceiling_row(const roofline::RunInfo& run, const std::string& name, roofline::Dtype dtype,
-                               double flops, double bytes, const Measurement& m, const roofline::MachineSpec* spec) {
+                               double flops, double bytes, const Measurement& m, const roofline::MachineSpec* spec,
+                               std::optional<double> max_sm_clock_mhz) {
   roofline::PointRow row;
   row.run = run;
   row.series = roofline::kCeilingSeries;
@@ -119,15 +174,12 @@ roofline::PointRow ceiling_row(const roofline::RunInfo& run, const std::string& 
   }
   if (flops > 0) row.flops = static_cast<std::int64_t>(flops);
   if (bytes > 0) row.bytes_min = static_cast<std::int64_t>(bytes);
-  apply_telemetry(m.telemetry, row);
+  apply_telemetry(m, max_sm_clock_mhz, row);
   if (m.samples_s.empty()) return row;
-  const SampleStats s = summarize(m.samples_s);
-  row.time_us_median = s.median * 1e6;
-  row.time_us_min = s.min * 1e6;
-  row.time_cv = s.cv;
-  row.repetitions = s.count;
-  if (flops > 0) row.achieved_tflops = flops / s.median / 1e12;
-  if (bytes > 0) row.achieved_gbps = bytes / s.median / 1e9;
+  apply_samples(m, row);
+  const double seconds = *row.time_us_median / 1e6;
+  if (flops > 0) row.achieved_tflops = flops / seconds / 1e12;
+  if (bytes > 0) row.achieved_gbps = bytes / seconds / 1e9;
   if (flops > 0 && bytes > 0) row.intensity = flops / bytes;
   // The fraction of the datasheet roof this ceiling reached, and, for the tensor peak, of the datasheet rate at the
   // clock the GPU actually ran (the datasheet assumes its boost clock).

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <chrono>
 #include <regex>
 
 namespace bench {
@@ -14,6 +16,12 @@ constexpr nvmlReturn_t kNvmlSuccess = 0;
 constexpr int kNvmlClockSm = 1;
 constexpr int kNvmlClockMem = 2;
 constexpr int kNvmlTemperatureGpu = 0;
+constexpr int kNvmlPerfPolicyPower = 0;
+constexpr int kNvmlPerfPolicyThermal = 1;
+struct NvmlViolationTime {
+  unsigned long long reference_time;  // CPU timestamp, us
+  unsigned long long violation_time;  // ns
+};
 
 struct Reason {
   std::uint64_t bit;
@@ -45,6 +53,9 @@ struct Nvml::Api {
   nvmlReturn_t (*power_limit)(nvmlDevice_t, unsigned*) = nullptr;
   nvmlReturn_t (*throttle_reasons)(nvmlDevice_t, unsigned long long*) = nullptr;
   nvmlReturn_t (*ecc_mode)(nvmlDevice_t, int*, int*) = nullptr;
+  // Optional: older drivers or GPUs lack them, and the columns they feed stay empty.
+  nvmlReturn_t (*total_energy)(nvmlDevice_t, unsigned long long*) = nullptr;
+  nvmlReturn_t (*violation_status)(nvmlDevice_t, int, NvmlViolationTime*) = nullptr;
 };
 
 std::vector<std::string> throttle_reason_names(std::uint64_t mask) {
@@ -59,6 +70,23 @@ std::vector<std::string> throttle_reason_names(std::uint64_t mask) {
 }
 
 bool is_throttled(std::uint64_t mask) { return (mask & ~std::uint64_t{0x1 | 0x2}) != 0; }
+
+IntervalTelemetry interval_telemetry(const Telemetry& before, const Telemetry& after) {
+  IntervalTelemetry out;
+  const double seconds = after.host_seconds - before.host_seconds;
+  if (!(seconds >= kMinTelemetryInterval)) return out;
+  if (before.energy_mj && after.energy_mj && *after.energy_mj > *before.energy_mj) {
+    out.power_w_mean = static_cast<double>(*after.energy_mj - *before.energy_mj) / 1e3 / seconds;
+  }
+  const auto fraction = [&](const std::optional<std::uint64_t>& a, const std::optional<std::uint64_t>& b) {
+    std::optional<double> f;
+    if (a && b && *b >= *a) f = std::min(1.0, static_cast<double>(*b - *a) / 1e9 / seconds);
+    return f;
+  };
+  out.power_capped_fraction = fraction(before.power_capped_ns, after.power_capped_ns);
+  out.thermal_capped_fraction = fraction(before.thermal_capped_ns, after.thermal_capped_ns);
+  return out;
+}
 
 std::string parse_proc_driver_version(const std::string& text) {
   static const std::regex version(R"(Kernel Module\s+(?:for\s+\S+\s+)?([0-9]+\.[0-9]+(?:\.[0-9]+)?))");
@@ -87,6 +115,8 @@ Nvml::Nvml() : api_(std::make_unique<Api>()) {
   if (!bind(api_->throttle_reasons, "nvmlDeviceGetCurrentClocksEventReasons")) {
     bind(api_->throttle_reasons, "nvmlDeviceGetCurrentClocksThrottleReasons");
   }
+  bind(api_->total_energy, "nvmlDeviceGetTotalEnergyConsumption");
+  bind(api_->violation_status, "nvmlDeviceGetViolationStatus");
   if (!ok || api_->init() != kNvmlSuccess) {
     why_ = ok ? "nvmlInit failed" : "libnvidia-ml.so.1 lacks a function bench_llama needs";
     dlclose(lib_);
@@ -123,6 +153,16 @@ Telemetry Nvml::read(void* device) const {
   if (api_->power_usage(device, &value) == kNvmlSuccess) t.power_w = value / 1000.0;
   unsigned long long reasons = 0;
   if (api_->throttle_reasons && api_->throttle_reasons(device, &reasons) == kNvmlSuccess) t.throttle_reasons = reasons;
+  unsigned long long energy = 0;
+  if (api_->total_energy && api_->total_energy(device, &energy) == kNvmlSuccess) t.energy_mj = energy;
+  NvmlViolationTime violation{};
+  if (api_->violation_status && api_->violation_status(device, kNvmlPerfPolicyPower, &violation) == kNvmlSuccess) {
+    t.power_capped_ns = violation.violation_time;
+  }
+  if (api_->violation_status && api_->violation_status(device, kNvmlPerfPolicyThermal, &violation) == kNvmlSuccess) {
+    t.thermal_capped_ns = violation.violation_time;
+  }
+  t.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   return t;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nvtx3/nvtx3.hpp>
 #include <regex>
@@ -18,8 +19,16 @@
 namespace bench {
 namespace {
 
-constexpr int kCeilingRepetitions = 20;
 constexpr std::uint64_t kSeed = 0x5EED;
+
+// Ceilings: at least 20 samples, and up to a second each to pin the median down (they are the roofs every point is
+// judged against).
+StopRule ceiling_rule() {
+  StopRule rule;
+  rule.min_samples = 20;
+  rule.max_seconds = 1.0;
+  return rule;
+}
 const char* const kInterrupted = "interrupted";
 
 double now_seconds() {
@@ -42,8 +51,9 @@ bool matches_filter(const std::string& name) {
 }
 
 std::vector<std::string> sample_header() {
-  return {"run_id", "model",   "series",  "op",         "phase",   "impl",      "dtype",
-          "batch",  "seq_len", "l2_mode", "repetition", "time_us", "candidates"};
+  // candidates since schema version 2; ceiling_pass (start or end, for ceilings) since version 3.
+  return {"run_id", "model",   "series",  "op",         "phase",   "impl",       "dtype",
+          "batch",  "seq_len", "l2_mode", "repetition", "time_us", "candidates", "ceiling_pass"};
 }
 
 }  // namespace
@@ -58,7 +68,7 @@ struct SweepRunner::Task {
   Kind kind = Kind::kProblem;
   std::string name;  // the benchmark's name
   std::string impl;  // cublas, hand, or a ceiling's kind
-  int repetitions = kCeilingRepetitions;
+  StopRule rule;     // when to stop sampling
   // kProblem
   std::size_t measurement = 0;
   std::vector<std::size_t> points;  // the plan's points this measurement stands for
@@ -66,6 +76,7 @@ struct SweepRunner::Task {
   // kCeiling
   roofline::Dtype dtype = roofline::Dtype::kF16;
   double flops = 0, bytes = 0;
+  std::string pass;  // start (before the points) or end (after them)
 };
 
 class SweepRunner::Reporter : public benchmark::BenchmarkReporter {
@@ -121,6 +132,8 @@ SweepRunner::SweepRunner(const Options& options, const roofline::ModelConfig& mo
   stream_ = std::make_unique<CudaStream>();
   cublas_ = std::make_unique<CublasHandle>(stream_->get());
   if (options_.l2 == L2Mode::kCold) flusher_ = std::make_unique<L2Flusher>(device_.l2_bytes, device_.sm_count);
+  gate_ = std::make_unique<StreamGate>();
+  probe_ = std::make_unique<ClockProbe>(device_.sm_count);
   if (options_.counters) {
     std::string why;
     counters_ = CounterProfiler::create(&why);
@@ -130,7 +143,7 @@ SweepRunner::SweepRunner(const Options& options, const roofline::ModelConfig& mo
 
 SweepRunner::~SweepRunner() = default;
 
-void SweepRunner::register_ceilings() {
+void SweepRunner::register_ceilings(const std::string& pass) {
   const std::int64_t l2 = std::max<std::int64_t>(device_.l2_bytes, 1 << 20);
   // Far larger than L2 (at least 8x, and 1 GiB), and at most a quarter of free memory.
   const std::int64_t stream_bytes =
@@ -140,10 +153,12 @@ void SweepRunner::register_ceilings() {
     auto task = std::make_unique<Task>();
     task->kind = Task::Kind::kCeiling;
     task->impl = kind;
-    task->name = "ceiling/" + kind;
+    task->name = "ceiling/" + kind + (pass == "end" ? "/end" : "");
     task->dtype = dtype;
     task->flops = flops;
     task->bytes = bytes;
+    task->pass = pass;
+    task->rule = ceiling_rule();
     tasks_.push_back(std::move(task));
   };
   add("dram_read", roofline::Dtype::kF16, 0, static_cast<double>(stream_bytes));
@@ -183,18 +198,13 @@ void SweepRunner::register_points() {
                         std::to_string((device_.free_memory_bytes - flush) >> 20) + " MiB free");
       continue;
     }
-    const roofline::Cost cost = roofline::cost_of(problem);
-    const double peak = spec_ ? spec_->peak_tflops(problem.dtype) * 1e12 : 100e12;
-    const double bandwidth = spec_ ? spec_->dram_gbps * 1e9 : 1e12;
-    const double estimate = std::max(static_cast<double>(cost.flops) / (0.7 * peak),
-                                     static_cast<double>(cost.bytes_min) / (0.8 * bandwidth));
     auto task = std::make_unique<Task>();
     task->name = std::move(entry.name);
     task->impl = entry.impl;
     task->measurement = entry.measurement;
     task->points = std::move(entry.points);
     task->variant = variant;
-    task->repetitions = options_.repetitions.value_or(default_repetitions(estimate));
+    task->rule = options_.repetitions ? StopRule::fixed(*options_.repetitions) : StopRule{};
     tasks_.push_back(std::move(task));
   }
 }
@@ -212,9 +222,11 @@ void SweepRunner::write_skipped(const std::vector<std::size_t>& points, const st
   m.status = roofline::kStatusSkipped;
   m.reason = reason;
   for (std::size_t pi : points) {
-    rows_.write_row(roofline::csv_cells(
-        measured_row(model_, plan_.points[pi], run_, impl, m, roofs_, spec_, options_.l2 == L2Mode::kWarm)));
-    ++counts_.skipped;
+    const roofline::PointRow row = measured_row(model_, plan_.points[pi], run_, impl, m, roofs_, spec_,
+                                                options_.l2 == L2Mode::kWarm, device_.max_sm_clock_mhz);
+    rows_.write_row(roofline::csv_cells(row));
+    written_.push_back({row, false});
+    count(row);
   }
 }
 
@@ -233,46 +245,124 @@ Measurement SweepRunner::guarded(benchmark::State& state, const Task& task) {
   }
   try {
     nvtx3::scoped_range range{task.name.c_str()};
-    m = task.kind == Task::Kind::kCeiling ? measure_ceiling(state, task) : measure_problem(state, task);
+    m = task.kind == Task::Kind::kCeiling ? measure_ceiling(task) : measure_problem(task);
   } catch (const std::exception& e) {  // nothing may escape into Google Benchmark: it is a row, and the sweep goes on
     bool sticky = false;
     m = failed_measurement(e, &sticky);
     if (sticky) counts_.device_failed = true;
   }
-  if (m.status != roofline::kStatusOk) state.SkipWithError(m.reason.c_str());
+  if (m.status == roofline::kStatusOk && m.samples_s.empty()) {
+    m.status = roofline::kStatusError;
+    m.reason = "internal error: timed, but no samples";
+  }
+  if (m.status != roofline::kStatusOk) {
+    state.SkipWithError(m.reason.c_str());
+    return m;
+  }
+  // bench_llama takes the samples itself (until the median is known, bench/stats.hpp); Google Benchmark runs one
+  // iteration, reported as the median, with the sample count and the median's interval as counters.
+  const double median = summarize(m.samples_s).median;
+  for (auto _ : state) state.SetIterationTime(median);
+  state.counters["samples"] = static_cast<double>(m.samples_s.size());
+  state.counters["launches_per_sample"] = m.launches_per_sample;
+  state.counters["median_ci_rel"] = median_ci_rel(m.samples_s);
+  if (task.kind == Task::Kind::kProblem) {
+    const roofline::Cost cost = roofline::cost_of(plan_.measurements[task.measurement]);
+    state.counters["FLOP/s"] =
+        benchmark::Counter(static_cast<double>(cost.flops), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["B/s"] =
+        benchmark::Counter(static_cast<double>(cost.bytes_min), benchmark::Counter::kIsIterationInvariantRate);
+  }
   return m;
 }
 
-Measurement SweepRunner::measure_problem(benchmark::State& state, const Task& task) {
+void SweepRunner::time_point(const Launch& launch, const std::function<void(int, cudaStream_t)>& launch_copy,
+                             const std::function<int(int)>& make_copies, const StopRule& rule, Measurement& m) {
+  cudaStream_t stream = stream_->get();
+  const bool warm = options_.l2 == L2Mode::kWarm;
+  TimingPlan single;
+  single.flusher = flusher_.get();
+  single.gate = gate_.get();
+  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  const double estimate = warm_up(launch, stream, single);
+  probe_->before(stream);
+  std::vector<double> single_samples = time_until_stable(launch, stream, single, rule, &m.stop);
+
+  // A short kernel (cold) or any kernel (warm: back to back is what warm means) is also timed in batches. Cold: a
+  // flush, then each launch of the batch on its own copy of the operands, so every one of them reads from DRAM.
+  int launches = 0;
+  if (warm) {
+    launches = batched_launches(estimate, 32);
+  } else if (estimate < kShortKernelSeconds) {
+    const int wanted = batched_launches(estimate, 32);
+    launches = wanted >= 2 ? batched_launches(estimate, make_copies(wanted)) : 0;
+  }
+  if (launches >= 2) {
+    TimingPlan batched;
+    batched.flusher = flusher_.get();
+    batched.gate = gate_.get();
+    batched.warmup_min_seconds = 0.002;  // the clocks are up already: this warms the copies and the graph
+    std::unique_ptr<CudaGraph> graph;
+    int next = 0;
+    Launch body;
+    if (warm) {  // one CUDA graph of the launches: no per-launch overhead between them
+      graph = std::make_unique<CudaGraph>(launch, launches, stream);
+      body = [&graph](cudaStream_t s) { graph->launch(s); };
+      batched.kernels_per_launch = launches;
+    } else {
+      body = [&](cudaStream_t s) {
+        launch_copy(next, s);
+        next = (next + 1) % launches;
+      };
+      batched.launches_per_sample = launches;
+    }
+    warm_up(body, stream, batched);
+    m.samples_s = time_until_stable(body, stream, batched, rule, &m.stop);
+    m.single_samples_s = std::move(single_samples);
+    m.launches_per_sample = launches;
+  } else {
+    m.samples_s = std::move(single_samples);
+  }
+  probe_->after(stream);
+  m.probe_clock_mhz = probe_->mean_mhz(stream);
+  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+}
+
+Measurement SweepRunner::measure_problem(const Task& task) {
   const roofline::GemmProblem& problem = plan_.measurements[task.measurement];
   cudaStream_t stream = stream_->get();
-  ProblemBuffers buffers(problem, stream, kSeed + task.measurement);
+  // Copy 0 is validated and timed alone; more copies are made only for batched samples of a short kernel.
+  std::vector<std::unique_ptr<ProblemBuffers>> copies;
+  copies.push_back(std::make_unique<ProblemBuffers>(problem, stream, kSeed + task.measurement));
+  ProblemBuffers& buffers = *copies.front();
   const std::int64_t c_elements = buffers.c.bytes() / 2;
   Measurement m;
-  Launch launch;
-  DeviceBuffer workspace;  // the variant's scratch space, if it needs any
+  DeviceBuffer workspace;               // the variant's scratch space, if it needs any (shared: launches are serial)
+  std::vector<kernels::GemmArgs> args;  // a hand kernel's arguments, one per copy
+  std::function<void(int, cudaStream_t)> launch_copy;
   if (task.impl == "cublas") {
-    launch = [&](cudaStream_t) { cublas_gemm(cublas_->get(), buffers); };
+    launch_copy = [&](int copy, cudaStream_t) { cublas_gemm(cublas_->get(), *copies[copy]); };
     // cuBLAS is the reference; still, every output element must be written (the poison must be gone).
-    launch(stream);
+    launch_copy(0, stream);
     if (std::isnan(relative_error(buffers.c.get(), buffers.c.get(), c_elements, element_of(problem.dtype), stream))) {
       m.status = roofline::kStatusInvalid;
       m.reason = "cuBLAS left output elements unwritten (NaN poison remained)";
       return m;
     }
   } else {
-    kernels::GemmArgs args = buffers.args();
-    args.sm_count = device_.sm_count;
-    workspace = DeviceBuffer(static_cast<std::int64_t>(task.variant->workspace_bytes(args)));
-    args.workspace = workspace.get();
-    launch = [&task, args](cudaStream_t s) { BENCH_LLAMA_CUDA_CHECK(task.variant->launch(args, s)); };
+    kernels::GemmArgs first = buffers.args();
+    first.sm_count = device_.sm_count;
+    workspace = DeviceBuffer(static_cast<std::int64_t>(task.variant->workspace_bytes(first)));
+    first.workspace = workspace.get();
+    args.push_back(first);
+    launch_copy = [&](int copy, cudaStream_t s) { BENCH_LLAMA_CUDA_CHECK(task.variant->launch(args[copy], s)); };
     // Validate before timing: cuBLAS's output becomes the reference, the output is poisoned, the kernel runs.
     cublas_gemm(cublas_->get(), buffers);
     DeviceBuffer reference(buffers.c.bytes());
     BENCH_LLAMA_CUDA_CHECK(
         cudaMemcpyAsync(reference.get(), buffers.c.get(), buffers.c.bytes(), cudaMemcpyDeviceToDevice, stream));
     buffers.poison_output(stream);
-    launch(stream);
+    launch_copy(0, stream);
     m.rel_error = relative_error(buffers.c.get(), reference.get(), c_elements, element_of(problem.dtype), stream);
     if (!(*m.rel_error <= tolerance(problem.dtype))) {
       m.status = roofline::kStatusInvalid;
@@ -283,31 +373,44 @@ Measurement SweepRunner::measure_problem(benchmark::State& state, const Task& ta
       return m;
     }
   }
-  TimingPlan plan;
-  plan.flusher = flusher_.get();
-  plan.launches_per_sample = options_.l2 == L2Mode::kWarm ? 10 : 1;
-  warm_up(launch, stream, plan);
-  m.telemetry.push_back(nvml_.read(device_.nvml_device));
-  m.samples_s = time_in_benchmark(state, launch, stream, plan);
-  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  // Up to `wanted` operand copies, within a quarter of free memory (and 4 GiB); returns how many there are. Running out
+  // of memory here only means fewer copies: the point is still timed one launch at a time.
+  const auto make_copies = [&](int wanted) {
+    const std::int64_t each = std::max<std::int64_t>(roofline::buffer_bytes(problem), 1);
+    const std::int64_t budget = std::min<std::int64_t>(device_.free_memory_bytes / 4, std::int64_t{4} << 30);
+    const auto fit = static_cast<std::size_t>(std::clamp<std::int64_t>(budget / each, 1, wanted));
+    try {
+      while (copies.size() < fit) {
+        copies.push_back(std::make_unique<ProblemBuffers>(problem, stream, kSeed + task.measurement + copies.size()));
+        if (!args.empty()) {
+          kernels::GemmArgs more = copies.back()->args();
+          more.sm_count = device_.sm_count;
+          more.workspace = workspace.get();
+          args.push_back(more);
+        }
+      }
+    } catch (const CudaError& e) {
+      if (!e.out_of_memory()) throw;
+      cudaGetLastError();  // an allocation failure is not sticky: clear it and time with the copies there are
+    }
+    return static_cast<int>(copies.size());
+  };
+  const Launch launch = [&](cudaStream_t s) { launch_copy(0, s); };
+  time_point(launch, launch_copy, make_copies, task.rule, m);
   if (counters_) {  // a pass of its own, after the timing, in the same L2 state
     std::string why;
     m.counters = counters_->measure(launch, stream, flusher_.get(), &why);
     if (!m.counters) spdlog::warn("{}: counters not read ({})", task.name, why);
   }
-  const roofline::Cost cost = roofline::cost_of(problem);
-  state.counters["FLOP/s"] =
-      benchmark::Counter(static_cast<double>(cost.flops), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["B/s"] =
-      benchmark::Counter(static_cast<double>(cost.bytes_min), benchmark::Counter::kIsIterationInvariantRate);
   return m;
 }
 
-Measurement SweepRunner::measure_ceiling(benchmark::State& state, const Task& task) {
+Measurement SweepRunner::measure_ceiling(const Task& task) {
   cudaStream_t stream = stream_->get();
   Measurement m;
   TimingPlan plan;
   plan.flusher = nullptr;  // the stream kernels are far larger than L2; the MMA loop never touches memory
+  plan.gate = gate_.get();
   Launch launch;
   DeviceBuffer a, b, sink(4096);
   std::unique_ptr<ProblemBuffers> gemm;
@@ -341,31 +444,56 @@ Measurement SweepRunner::measure_ceiling(benchmark::State& state, const Task& ta
     gemm = std::make_unique<ProblemBuffers>(p, stream, kSeed);
     launch = [&](cudaStream_t) { cublas_gemm(cublas_->get(), *gemm); };
   }
-  warm_up(launch, stream, plan);
   m.telemetry.push_back(nvml_.read(device_.nvml_device));
-  m.samples_s = time_in_benchmark(state, launch, stream, plan);
+  warm_up(launch, stream, plan);
+  probe_->before(stream);
+  m.samples_s = time_until_stable(launch, stream, plan, task.rule, &m.stop);
+  probe_->after(stream);
+  m.probe_clock_mhz = probe_->mean_mhz(stream);
   m.telemetry.push_back(nvml_.read(device_.nvml_device));
   return m;
+}
+
+void SweepRunner::count(const roofline::PointRow& row) {
+  if (row.status == roofline::kStatusOk) counts_.ok += 1;
+  if (row.status == roofline::kStatusInvalid) counts_.invalid += 1;
+  if (row.status == roofline::kStatusSkipped) counts_.skipped += 1;
+  if (row.status == roofline::kStatusError) counts_.error += 1;
 }
 
 void SweepRunner::write_rows(const Task& task, const Measurement& m) {
   if (m.status == kInterrupted) return;  // not run: no row
   const bool warm = options_.l2 == L2Mode::kWarm;
+  const double at = now_seconds() - started_;
   std::vector<roofline::PointRow> rows;
   if (task.kind == Task::Kind::kCeiling) {
-    rows.push_back(ceiling_row(run_, task.impl, task.dtype, task.flops, task.bytes, m, spec_));
-    const auto& row = rows.back();
+    rows.push_back(
+        ceiling_row(run_, task.impl, task.dtype, task.flops, task.bytes, m, spec_, device_.max_sm_clock_mhz));
+    auto& row = rows.back();
+    row.ceiling_pass = task.pass;
+    row.measured_at_s = at;
+    written_.push_back({row, false});
     if (row.status == roofline::kStatusOk) {
-      if (row.achieved_gbps && task.flops == 0) roofs_.gbps = std::max(roofs_.gbps.value_or(0), *row.achieved_gbps);
+      // The start pass's roofs judge the rows while the sweep runs; both passes' judge them again at the end.
+      MeasuredRoofs& roofs = task.pass == "end" ? counts_.roofs_end : counts_.roofs_start;
+      if (row.achieved_gbps && task.flops == 0) roofs.gbps = std::max(roofs.gbps.value_or(0), *row.achieved_gbps);
       if (row.achieved_tflops) {
-        auto& slot = task.dtype == roofline::Dtype::kF16 ? roofs_.fp16_tflops : roofs_.bf16_tflops;
+        auto& slot = task.dtype == roofline::Dtype::kF16 ? roofs.fp16_tflops : roofs.bf16_tflops;
         slot = std::max(slot.value_or(0), *row.achieved_tflops);
       }
+      (task.pass == "end" ? end_ceilings_at_sum_ : start_ceilings_at_sum_) += at;
+      ++(task.pass == "end" ? end_ceilings_ : start_ceilings_);
+      if (task.pass != "end") roofs_ = counts_.roofs_start;
     }
   } else {
     for (std::size_t pi : task.points) {
-      rows.push_back(measured_row(model_, plan_.points[pi], run_, task.impl, m, roofs_, spec_, warm));
-      if (task.variant) rows.back().variant = task.variant->name;
+      roofline::PointRow row =
+          unjudged_row(model_, plan_.points[pi], run_, task.impl, m, spec_, device_.max_sm_clock_mhz);
+      if (task.variant) row.variant = task.variant->name;
+      row.measured_at_s = at;
+      written_.push_back({row, true});
+      judge_row(row, roofs_, spec_, warm);
+      rows.push_back(std::move(row));
     }
   }
   for (const auto& row : rows) {
@@ -374,12 +502,9 @@ void SweepRunner::write_rows(const Task& task, const Measurement& m) {
       samples_.write_row({run_.run_id, row.model, row.series, row.op, row.phase, row.impl, row.dtype,
                           roofline::csv_number(row.batch), roofline::csv_number(row.seq_len), run_.l2_mode,
                           std::to_string(i), roofline::csv_number(m.samples_s[i] * 1e6),
-                          roofline::csv_number(row.candidates)});
+                          roofline::csv_number(row.candidates), row.ceiling_pass});
     }
-    if (row.status == roofline::kStatusOk) ++counts_.ok;
-    if (row.status == roofline::kStatusInvalid) ++counts_.invalid;
-    if (row.status == roofline::kStatusSkipped) ++counts_.skipped;
-    if (row.status == roofline::kStatusError) ++counts_.error;
+    count(row);
   }
   ++finished_;
   const roofline::PointRow& first = rows.front();
@@ -410,16 +535,18 @@ void SweepRunner::register_task(Task& task) {
   benchmark::RegisterBenchmark(t->name.c_str(),
                                [this, t](benchmark::State& state) { results_[t->name] = guarded(state, *t); })
       ->UseManualTime()
-      ->Iterations(t->repetitions)
+      ->Iterations(1)  // bench_llama takes the samples itself (guarded)
       ->Unit(benchmark::kMicrosecond);
 }
 
 SweepCounts SweepRunner::run() {
   // One Google Benchmark run (so that --benchmark_out gets every benchmark, once): the measured ceilings are
   // registered first, whatever --benchmark_filter says, so that every point is judged against them; then the points
-  // the filter selects (register_points applies it, so the progress line counts what will run).
-  register_ceilings();
+  // the filter selects (register_points applies it, so the progress line counts what will run); then the ceilings
+  // again, on a GPU as warm as the last points found it.
+  register_ceilings("start");
   register_points();
+  register_ceilings("end");
   std::ofstream json(folder_ + "/gbench.json");
   Reporter reporter(*this, json);
   started_ = now_seconds();
@@ -436,7 +563,43 @@ SweepCounts SweepRunner::run() {
   reporter.Finalize();
   benchmark::ClearRegisteredBenchmarks();
   if (report_failure_) std::rethrow_exception(report_failure_);
+  if (start_ceilings_ > 0) counts_.roofs_start_at = start_ceilings_at_sum_ / start_ceilings_;
+  if (end_ceilings_ > 0) counts_.roofs_end_at = end_ceilings_at_sum_ / end_ceilings_;
+  if (start_ceilings_ > 0 && end_ceilings_ > 0 && !counts_.interrupted && !counts_.device_failed) rejudge();
   return counts_;
+}
+
+void SweepRunner::rejudge() {
+  const std::string path = rows_.path(), rewritten = rows_.path() + ".rejudged";
+  const SweepCounts before = counts_;
+  counts_.ok = counts_.invalid = counts_.skipped = counts_.error = 0;
+  try {
+    std::filesystem::remove(rewritten);
+    {
+      roofline::CsvWriter out(rewritten, roofline::csv_header());
+      for (const Written& w : written_) {
+        roofline::PointRow row = w.row;
+        if (w.judge) {
+          judge_row(row,
+                    interpolate_roofs(counts_.roofs_start, counts_.roofs_start_at, counts_.roofs_end,
+                                      counts_.roofs_end_at, row.measured_at_s.value_or(0)),
+                    spec_, options_.l2 == L2Mode::kWarm);
+        }
+        out.write_row(roofline::csv_cells(row));
+        count(row);
+      }
+    }
+    std::filesystem::rename(rewritten, path);  // atomic: the file is either the one written live or this one
+    counts_.rejudged = true;
+    spdlog::info("judged every point again against the roofs interpolated between the start and end ceilings");
+  } catch (const std::exception& e) {  // the rows written live stay as they are
+    std::error_code ignored;
+    std::filesystem::remove(rewritten, ignored);
+    counts_ = before;
+    spdlog::warn(
+        "could not rewrite {} with the end ceilings' roofs ({}); its rows are judged against the start ceilings", path,
+        e.what());
+  }
 }
 
 }  // namespace bench

@@ -27,7 +27,8 @@ Column::Cell run_field(T RunInfo::*member) {
 const std::vector<Column> kColumns = {
     // run
     {"schema_version", "",
-     "Version of this schema (2; version 1 lacks candidates); a reader refuses versions it does not know.",
+     "Version of this schema (3; version 2 lacks the columns after candidates, version 1 also candidates); a reader "
+     "refuses versions it does not know.",
      [](const PointRow&) { return std::to_string(kSchemaVersion); }},
     {"run_id", "", "Unique id of the run that wrote the row (UTC time, host and process).",
      run_field(&RunInfo::run_id)},
@@ -81,13 +82,22 @@ const std::vector<Column> kColumns = {
      field(&PointRow::bytes_min)},
     {"intensity", "FLOP/byte", "Analytic operational intensity, flops / bytes_min.", field(&PointRow::intensity)},
     // measurement
-    {"time_us_median", "us", "Median kernel time over the repetitions (CUDA events).",
+    {"time_us_median", "us",
+     "Median time per kernel over the samples (CUDA events). A sample is one launch between two events, or for a "
+     "point under 20 us launches_per_sample launches back to back (cold: one flush, then each on its own copy of "
+     "the operands; warm: one CUDA graph), divided by their number.",
      field(&PointRow::time_us_median)},
-    {"time_us_min", "us", "Fastest repetition.", field(&PointRow::time_us_min)},
-    {"time_cv", "", "Coefficient of variation of the repetitions (stddev / mean).", field(&PointRow::time_cv)},
-    {"repetitions", "", "Timed repetitions behind the median.", field(&PointRow::repetitions)},
-    {"sm_clock_mhz", "MHz", "Mean SM clock while the point was measured (NVML).", field(&PointRow::sm_clock_mhz)},
-    {"throttled", "", "true if a clock throttle reason other than idle was active while measuring.",
+    {"time_us_min", "us", "Fastest sample.", field(&PointRow::time_us_min)},
+    {"time_cv", "", "Coefficient of variation of the samples (stddev / mean).", field(&PointRow::time_cv)},
+    {"repetitions", "", "Timed samples behind the median (as many as the stopping rule needed; samples_stop).",
+     field(&PointRow::repetitions)},
+    {"sm_clock_mhz", "MHz",
+     "Mean SM clock over the timed samples: from the clock probe (cycle counter against the global timer on each "
+     "SM) or, without it, the mean of NVML readings before and after (sm_clock_source).",
+     field(&PointRow::sm_clock_mhz)},
+    {"throttled", "",
+     "true if NVML reported a clock event reason other than idle at the instants before or after the timed samples "
+     "(on an H100 the power cap is set for nearly every compute-bound point; clock_low says whether it mattered).",
      field(&PointRow::throttled)},
     {"dram_bytes_measured", "byte", "DRAM bytes read plus written, from hardware counters (--counters).",
      field(&PointRow::dram_bytes_measured)},
@@ -99,9 +109,12 @@ const std::vector<Column> kColumns = {
      field(&PointRow::peak_tflops_datasheet)},
     {"peak_gbps_datasheet", "GB/s", "Datasheet DRAM bandwidth (1 GB = 1e9 bytes).",
      field(&PointRow::peak_gbps_datasheet)},
-    {"peak_tflops_measured", "TFLOP/s", "Measured tensor peak of this run for dtype (series ceiling).",
+    {"peak_tflops_measured", "TFLOP/s",
+     "Measured tensor peak of this run for dtype (series ceiling), interpolated in time (measured_at_s) between the "
+     "ceilings measured before the points and after them; the start ceilings' alone if the end ones did not run.",
      field(&PointRow::peak_tflops_measured)},
-    {"peak_gbps_measured", "GB/s", "Measured DRAM bandwidth of this run (series ceiling).",
+    {"peak_gbps_measured", "GB/s",
+     "Measured DRAM bandwidth of this run (series ceiling), interpolated in time like peak_tflops_measured.",
      field(&PointRow::peak_gbps_measured)},
     // result
     {"achieved_tflops", "TFLOP/s", "flops / time_us_median (the predicted value for predicted rows).",
@@ -131,7 +144,8 @@ const std::vector<Column> kColumns = {
     {"mem_clock_mhz", "MHz", "Mean memory clock while the point was measured (NVML).", field(&PointRow::mem_clock_mhz)},
     {"temperature_c", "degC", "Highest GPU temperature read while the point was measured (NVML).",
      field(&PointRow::temperature_c)},
-    {"power_w", "W", "Highest board power read while the point was measured (NVML).", field(&PointRow::power_w)},
+    {"power_w", "W", "Highest board power read at the instants before and after the timed samples (NVML).",
+     field(&PointRow::power_w)},
     {"throttle_reasons", "",
      "NVML clock event reasons seen while measuring, '|'-separated (gpu_idle is not throttling).",
      field(&PointRow::throttle_reasons)},
@@ -142,6 +156,37 @@ const std::vector<Column> kColumns = {
      "Candidate tokens q verified per sequence in one decoding step: q for medusa, 1 for ar, empty for init and "
      "ceilings (version 2).",
      field(&PointRow::candidates)},
+    // extensions of version 3
+    {"time_us_single", "us",
+     "Median time of one launch alone between two events (after the flush in cold mode); beside time_us_median "
+     "when that is batched, equal to it otherwise.",
+     field(&PointRow::time_us_single)},
+    {"launches_per_sample", "",
+     "Kernels behind one sample of time_us_median: 1, or the batch of a point under 20 us (version 3).",
+     field(&PointRow::launches_per_sample)},
+    {"median_ci_rel", "",
+     "Half-width of the distribution-free 95 % confidence interval of time_us_median, over the median.",
+     field(&PointRow::median_ci_rel)},
+    {"samples_stop", "",
+     "Why sampling stopped: converged (median_ci_rel within 0.5 %), time_cap, sample_cap, or fixed "
+     "(--repetitions).",
+     field(&PointRow::samples_stop)},
+    {"sm_clock_source", "", "probe or nvml: where sm_clock_mhz comes from.", field(&PointRow::sm_clock_source)},
+    {"sm_clock_max_mhz", "MHz", "The device's maximum SM clock (NVML).", field(&PointRow::sm_clock_max_mhz)},
+    {"clock_low", "", "true if sm_clock_mhz is below 75 % of sm_clock_max_mhz: a point measured at slow clocks.",
+     field(&PointRow::clock_low)},
+    {"power_w_mean", "W",
+     "Mean board power from warm-up to the last sample (NVML energy counter); empty for intervals under 0.1 s.",
+     field(&PointRow::power_w_mean)},
+    {"power_capped_fraction", "",
+     "Fraction of that interval the clocks were held down by the power cap (NVML violation counter).",
+     field(&PointRow::power_capped_fraction)},
+    {"thermal_capped_fraction", "", "The same for thermal limits.", field(&PointRow::thermal_capped_fraction)},
+    {"measured_at_s", "s", "Seconds from the start of the sweep to the end of the point's (or ceiling's) timing.",
+     field(&PointRow::measured_at_s)},
+    {"ceiling_pass", "",
+     "start or end for ceiling rows: the ceilings are measured before the points and again after them.",
+     field(&PointRow::ceiling_pass)},
 };
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 namespace roofline {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // What is the same for every row of one run.
 struct RunInfo {
@@ -76,7 +76,21 @@ struct PointRow {
   std::optional<double> time_us_counted;  // the kernel's duration in the counter pass (gpu__time_duration)
   // extensions of version 2
   std::optional<std::int64_t> candidates;  // q of a medusa step, 1 for ar, empty for init and ceilings
+  // extensions of version 3 (issue 14: short kernels, clocks, noise-based stopping, ceilings at both ends)
+  std::optional<double> time_us_single;             // median of one launch alone between two events
+  std::optional<std::int64_t> launches_per_sample;  // kernels behind one sample of time_us_median
+  std::optional<double> median_ci_rel;              // half-width of the median's 95 % interval / median
+  std::string samples_stop;                         // converged, time_cap, sample_cap or fixed
+  std::string sm_clock_source;                      // probe or nvml
+  std::optional<double> sm_clock_max_mhz;
+  std::optional<bool> clock_low;  // sm_clock_mhz below kClockLowFraction of sm_clock_max_mhz
+  std::optional<double> power_w_mean, power_capped_fraction, thermal_capped_fraction;
+  std::optional<double> measured_at_s;  // seconds from the sweep's start to the end of the point's timing
+  std::string ceiling_pass;             // start or end, for ceiling rows
 };
+
+// A point ran slow clocks when its mean SM clock fell below this fraction of the maximum (issue 14).
+inline constexpr double kClockLowFraction = 0.75;
 
 struct Column {
   using Cell = std::function<std::string(const PointRow&)>;

@@ -1,9 +1,12 @@
 """Reading bench_llama's result folders: roofline.csv, samples.csv and env.json, checked against the schema versions
 these scripts understand. Shared by plot_roofline.py, compare_runs.py and merge_results.py; columns are read by name.
 
-Version 2 is version 1 with a `candidates` column appended (the medusa phase's q; 1 for ar, empty for init). Files of
-both versions are read, and a version-1 file (or samples.csv) gets the column it lacks: 1 on ar rows, empty
-elsewhere, which is what version 2 writes. So every reader sees version 2's columns and points join across versions.
+Version 2 is version 1 with a `candidates` column appended (the medusa phase's q; 1 for ar, empty for init). Version 3
+appends issue 14's columns, among them `ceiling_pass` (start or end: the ceilings are measured before the points and
+again after them). Files of every version are read, and an older file (or samples.csv) gets the key columns it lacks
+as the newer version would have written them: `candidates` 1 on ar rows, empty elsewhere; `ceiling_pass` start on
+ceiling rows (older runs measured the ceilings once, first), empty elsewhere. So every reader sees the newest key
+columns and points join across versions.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-SCHEMA_VERSION = 2  # the newest version these scripts read
-SCHEMA_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3  # the newest version these scripts read
+SCHEMA_VERSIONS = (1, 2, 3)
 # The columns that identify a point across runs (the run columns are what may differ between them).
-POINT_KEYS = ["model", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "candidates", "l2_mode"]
+POINT_KEYS = ["model", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "candidates", "l2_mode",
+              "ceiling_pass"]  # fmt: skip
 # Run metadata worth showing when two runs differ in it.
 RUN_COLUMNS = ["gpu_name", "driver_version", "cuda_runtime_version", "cuda_driver_version", "cublas_version",
                "git_commit", "build_archs", "host", "l2_mode", "spec", "gpu_uuid"]  # fmt: skip
@@ -43,7 +47,7 @@ def read_csv(path: Path, required: list[str] | None = None) -> pd.DataFrame:
             f"{path}: schema version {versions}, these scripts read versions "
             f"{', '.join(map(str, SCHEMA_VERSIONS))}; use the scripts of the bench_llama that wrote it"
         )
-    df = with_candidates(df)
+    df = with_key_columns(df)
     missing = [c for c in (required or []) if c not in df.columns]
     if missing:
         raise InputError(f"{path}: missing columns {', '.join(missing)}; is this a bench_llama roofline.csv?")
@@ -63,6 +67,24 @@ def with_candidates(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def with_ceiling_pass(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with version 3's `ceiling_pass` column: "start" on the ceiling rows of an older frame (rows or samples),
+    which measured its ceilings once, before the points; empty elsewhere."""
+    ceiling = (df["series"] == "ceiling") if "series" in df.columns else pd.Series(False, index=df.index)
+    if "ceiling_pass" not in df.columns:
+        return df.assign(ceiling_pass=pd.Series("start", index=df.index, dtype=object).where(ceiling))
+    missing = df["ceiling_pass"].isna() & ceiling
+    if missing.any():
+        df = df.copy()
+        df.loc[missing, "ceiling_pass"] = "start"
+    return df
+
+
+def with_key_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` (rows or samples of any version) with the newest version's key columns."""
+    return with_ceiling_pass(with_candidates(df))
+
+
 def csv_path(folder_or_csv: Path) -> Path:
     """A result folder's roofline.csv, or the CSV itself."""
     p = Path(folder_or_csv)
@@ -74,7 +96,7 @@ def load_run(folder_or_csv: Path, required: list[str] | None = None) -> tuple[pd
     csv = csv_path(folder_or_csv)
     rows = read_csv(csv, required)
     samples_path = csv.parent / "samples.csv"
-    samples = with_candidates(pd.read_csv(samples_path)) if samples_path.is_file() else None
+    samples = with_key_columns(pd.read_csv(samples_path)) if samples_path.is_file() else None
     env_path = csv.parent / "env.json"
     env = json.loads(env_path.read_text()) if env_path.is_file() else {}
     return rows, samples, env

@@ -3,8 +3,9 @@
 
     python3 scripts/compare_runs.py results/h100-sxm/2026-11-24_abc results/h100-sxm/2026-12-01_def
 
-Points are joined on (model, series, op, phase, impl, dtype, batch, seq_len, candidates, l2_mode); either run may be
-of schema version 1 or 2 (version 1 has no candidates: 1 for ar). For each, the throughput ratio B / A (from the median
+Points are joined on (model, series, op, phase, impl, dtype, batch, seq_len, candidates, l2_mode, ceiling_pass);
+either run may be of schema version 1, 2 or 3 (version 1 has no candidates: 1 for ar; versions 1 and 2 measured the
+ceilings once, as version 3's start pass). For each, the throughput ratio B / A (from the median
 times) and a verdict from the per-repetition samples (samples.csv):
   FASTER / SLOWER  the change is beyond --threshold, beyond noise: the slower run's samples shrunk by (1 + threshold)
                    are still slower (one-sided Mann-Whitney U; Holm's correction over all points keeps the chance of

@@ -3,10 +3,10 @@
 
     python3 scripts/merge_results.py results/*/* --out merged.csv [--samples-out merged_samples.csv]
 
-Every roofline.csv must have a schema version these scripts read (1 or 2); another is refused with the folder named.
-Versions mix: rows keep their schema_version, and version-1 rows (and samples) get version 2's `candidates` column (1
-for ar, empty for init). Rows keep all their columns (the run columns tell the runs apart); a `source` column names
-the folder each came from.
+Every roofline.csv must have a schema version these scripts read (1, 2 or 3); another is refused with the folder named.
+Versions mix: rows keep their schema_version, and older rows (and samples) get the newer key columns: version 2's
+`candidates` (1 for ar, empty for init) and version 3's `ceiling_pass` (start on ceiling rows). Rows keep all their
+columns (the run columns tell the runs apart); a `source` column names the folder each came from.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from bench_llama_io import RUN_COLUMNS, InputError, csv_path, read_csv, with_candidates  # noqa: E402
+from bench_llama_io import RUN_COLUMNS, InputError, csv_path, read_csv, with_key_columns  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 # The reference figure's legend order; colours follow matplotlib's default cycle, as the figure does.
@@ -76,12 +76,21 @@ def pretty_gpu(name: str) -> str:
 
 
 def roofs_of(rows: pd.DataFrame, prefix: str) -> list[tuple[float, float]]:
-    """Distinct (TFLOP/s, GB/s) pairs of the datasheet or measured roofs."""
+    """Distinct (TFLOP/s, GB/s) pairs of the datasheet or measured roofs.
+
+    Since schema version 3 a run's measured roofs are interpolated in time between its start and end ceilings, so each
+    point carries its own pair: a run's are drawn as the pairs of its first and last point (one line when they are
+    the same)."""
     flops, bw = f"peak_tflops_{prefix}", f"peak_gbps_{prefix}"
     if flops not in rows.columns or bw not in rows.columns:
         return []
-    pairs = rows[[flops, bw]].dropna().drop_duplicates()
-    return [(float(f), float(b)) for f, b in pairs.itertuples(index=False)]
+    pairs = rows.dropna(subset=[flops, bw])
+    if prefix == "measured" and "measured_at_s" in pairs.columns and pairs["measured_at_s"].notna().any():
+        timed = pairs.dropna(subset=["measured_at_s"]).sort_values("measured_at_s")
+        runs = timed.groupby("run_id", sort=False) if "run_id" in timed.columns else [("", timed)]
+        pairs = pd.concat([run.iloc[[0, -1]] for _, run in runs])
+    distinct = pairs[[flops, bw]].drop_duplicates()
+    return [(float(f), float(b)) for f, b in distinct.itertuples(index=False)]
 
 
 def label_runs(frames: list[pd.DataFrame], by: str | None) -> list[str]:
@@ -133,7 +142,7 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
     """The figure for one or several runs (a DataFrame or a list of them) and one dtype. Returns (figure, axes).
     With `hierarchical`, points that carry measured bytes (--counters) are drawn again at their measured DRAM and
     L2 intensities."""
-    frames = [with_candidates(f) for f in (df if isinstance(df, list) else [df])]  # version 1 lacks candidates
+    frames = [with_key_columns(f) for f in (df if isinstance(df, list) else [df])]  # older versions lack some
     labels = label_runs(frames, by)
     points = [f[(f["series"] != "ceiling") & f["status"].isin(PLOTTED_STATUSES)] for f in frames]
     if all(p.empty for p in points):
@@ -156,8 +165,8 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
 
     def draw_roof(flops_t: float, bw_g: float, style: str, tag: str) -> None:
         # The full diagonal, as on the reference figure; the axes' limits clip it.
-        ax.plot(xs, [x * bw_g * 1e9 for x in xs], linestyle=style, color="tab:blue", label=f"{bw_g:g}GB/s{tag}")
-        ax.axhline(flops_t * 1e12, linestyle=style, color="tab:red", label=f"{flops_t:g} TFLOP/s{tag}")
+        ax.plot(xs, [x * bw_g * 1e9 for x in xs], linestyle=style, color="tab:blue", label=f"{bw_g:.4g}GB/s{tag}")
+        ax.axhline(flops_t * 1e12, linestyle=style, color="tab:red", label=f"{flops_t:.4g} TFLOP/s{tag}")
         ax.axvline(flops_t * 1e12 / (bw_g * 1e9), linestyle=style, color="tab:green", alpha=0.8)
 
     for flops_t, bw_g in datasheet:

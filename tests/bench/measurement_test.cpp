@@ -32,6 +32,17 @@ Measurement timed_at(const roofline::PlannedPoint& p, double tflops) {
   return m;
 }
 
+Telemetry reading(std::optional<double> sm, std::optional<double> mem, std::optional<double> temperature,
+                  std::optional<double> power, std::optional<std::uint64_t> reasons) {
+  Telemetry t;
+  t.sm_clock_mhz = sm;
+  t.mem_clock_mhz = mem;
+  t.temperature_c = temperature;
+  t.power_w = power;
+  t.throttle_reasons = reasons;
+  return t;
+}
+
 const roofline::ModelConfig& model() {
   static const roofline::ModelConfig m = roofline::resolve_model("llama-33b");
   return m;
@@ -136,7 +147,7 @@ TEST(MeasuredRow, CountersGiveMeasuredBytesAndIntensity) {
 TEST(MeasuredRow, TelemetryGivesClockAndThrottling) {
   const auto p = point(Op::kQProj, Phase::kAr, 1, 128);
   Measurement m = timed_at(p, 1);
-  m.telemetry = {Telemetry{1980.0, 2619.0, 50.0, 400.0, 0x1}, Telemetry{1960.0, 2619.0, 52.0, 500.0, 0x4}};
+  m.telemetry = {reading(1980.0, 2619.0, 50.0, 400.0, 0x1), reading(1960.0, 2619.0, 52.0, 500.0, 0x4)};
   const auto row = measured_row(model(), p, {}, "cublas", m, MeasuredRoofs{}, nullptr, false);
   EXPECT_DOUBLE_EQ(*row.sm_clock_mhz, 1970);
   EXPECT_DOUBLE_EQ(*row.mem_clock_mhz, 2619);
@@ -144,14 +155,16 @@ TEST(MeasuredRow, TelemetryGivesClockAndThrottling) {
   EXPECT_DOUBLE_EQ(*row.power_w, 500);
   EXPECT_EQ(row.throttle_reasons, "gpu_idle|sw_power_cap");
   EXPECT_TRUE(*row.throttled);  // sw_power_cap in the second reading
-  m.telemetry = {Telemetry{1980.0, {}, {}, {}, 0x1}};
+  EXPECT_EQ(row.sm_clock_source, "nvml");
+  EXPECT_FALSE(row.clock_low.has_value());  // no maximum clock known: no judgement
+  m.telemetry = {reading(1980.0, {}, {}, {}, 0x1)};
   EXPECT_FALSE(*measured_row(model(), p, {}, "cublas", m, MeasuredRoofs{}, nullptr, false).throttled);
 }
 
 TEST(CeilingRow, TensorPeakAtTheClockItRan) {
   Measurement m;
   m.samples_s = {1e-3};
-  m.telemetry = {Telemetry{1755.0, {}, {}, {}, 0x0}};
+  m.telemetry = {reading(1755.0, {}, {}, {}, 0x0)};
   const auto* h100 = roofline::find_machine_spec("h100-sxm");
   const auto row = ceiling_row({}, "mma_sync_fp16", Dtype::kF16, 600e9, 0, m, h100);
   EXPECT_EQ(row.series, "ceiling");

@@ -5,7 +5,10 @@ these are test inputs, generated here and in tests/data/, never under results/.
     python3 tests/scripts/synthetic.py tests/data/sample_runs   # regenerates the committed sample (runs a and b)
 
 make_run(..., version=2) writes schema version 2 (a `candidates` column in both files), and with
-phases=("init", "ar", "medusa") adds Medusa steps for each q of `candidates`. The committed sample is version 1.
+phases=("init", "ar", "medusa") adds Medusa steps for each q of `candidates`. version=3 adds what issue 14 brought:
+ceiling rows measured before the points and after them (`ceiling_pass`), each point's `measured_at_s`, and measured
+roofs interpolated in time between the two passes (the end pass 3 % lower, as on a warm GPU). The committed sample is
+version 1.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20
              batches=(1, 16), seqs=(512, 4096), version: int = 1, phases=("init", "ar"),
              candidates=(16, 64)) -> Path:  # fmt: skip
     """Writes a result folder. `slow` maps (series, phase) to a factor multiplying that series' times."""
-    assert version in (1, 2) and (version == 2 or "medusa" not in phases), "the medusa phase needs version 2"
+    assert version in (1, 2, 3) and (version >= 2 or "medusa" not in phases), "the medusa phase needs version 2"
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     peak_t, peak_g = 700.0, 3000.0
@@ -50,6 +53,21 @@ def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20
            "cuda_driver_version": "13.0", "cublas_version": "13.0.0", "git_commit": commit,
            "build_archs": "80,86,89,90a", "l2_mode": "cold", "spec": "h100-sxm"}  # fmt: skip
     steps = [(phase, q) for phase in phases for q in (candidates if phase == "medusa" else (None,))]
+    points = len(steps) * len(batches) * len(seqs) * len(OPS) * len(impls)
+    end_t, end_g, clock = peak_t * 0.97, peak_g * 0.97, iter(range(1, points + 1))  # version 3: time in seconds
+
+    def ceilings(pass_: str, at: float, tflops: float, gbps: float) -> None:
+        for op, key, value in (("dram_read", "achieved_gbps", gbps), ("mma_sync_fp16", "achieved_tflops", tflops)):
+            times = 100.0 * (1 + noise * rng.standard_normal(reps))
+            rows.append({**run, "series": "ceiling", "op": op, "impl": "hand", "dtype": "fp16", key: value,
+                         "time_us_median": float(np.median(times)), "status": "ok", "measured_at_s": at,
+                         "ceiling_pass": pass_})  # fmt: skip
+            samples.extend({"run_id": run["run_id"], "series": "ceiling", "op": op, "impl": "hand", "dtype": "fp16",
+                            "l2_mode": "cold", "repetition": i, "time_us": float(t), "ceiling_pass": pass_}
+                           for i, t in enumerate(times))  # fmt: skip
+
+    if version >= 3:
+        ceilings("start", 0.0, peak_t, peak_g)
     for phase, q in steps:
         for b in batches:
             for s in seqs:
@@ -64,23 +82,32 @@ def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20
                         median = float(np.median(times))
                         intensity = flops / nbytes
                         achieved = flops / (median * 1e-6) / 1e12
-                        attainable = min(peak_t, intensity * peak_g / 1000)
+                        roofs = {"peak_tflops_measured": peak_t, "peak_gbps_measured": peak_g}
+                        if version >= 3:  # interpolated between the passes at the point's time
+                            at = next(clock)
+                            w = at / (points + 1)
+                            roofs = {"peak_tflops_measured": (1 - w) * peak_t + w * end_t,
+                                     "peak_gbps_measured": (1 - w) * peak_g + w * end_g,
+                                     "measured_at_s": at}  # fmt: skip
+                        attainable = min(roofs["peak_tflops_measured"], intensity * roofs["peak_gbps_measured"] / 1000)
                         rows.append({**run, "model": "llama-33b", "series": series, "op": op, "phase": phase,
                                      "impl": impl, "dtype": "fp16", "batch": b, "seq_len": s, "flops": flops,
                                      "bytes_min": nbytes, "intensity": intensity, "time_us_median": median,
                                      "time_us_min": float(times.min()),
                                      "time_cv": float(times.std(ddof=1) / times.mean()), "repetitions": reps,
                                      "peak_tflops_datasheet": 989.4, "peak_gbps_datasheet": 3350.0,
-                                     "peak_tflops_measured": peak_t, "peak_gbps_measured": peak_g,
-                                     "achieved_tflops": achieved, "achieved_gbps": nbytes / (median * 1e-6) / 1e9,
+                                     **roofs, "achieved_tflops": achieved,
+                                     "achieved_gbps": nbytes / (median * 1e-6) / 1e9,
                                      "attainable_tflops": attainable, "roof_fraction": achieved / attainable,
-                                     "bound": "memory" if intensity < peak_t * 1000 / peak_g else "compute",
+                                     "bound": "memory" if attainable < roofs["peak_tflops_measured"] else "compute",
                                      "status": "ok", "roof_source": "measured", **extra})  # fmt: skip
                         for i, t_us in enumerate(times):
                             samples.append({"run_id": run["run_id"], "model": "llama-33b", "series": series,
                                             "op": op, "phase": phase, "impl": impl, "dtype": "fp16", "batch": b,
                                             "seq_len": s, "l2_mode": "cold", "repetition": i,
                                             "time_us": float(t_us), **extra})  # fmt: skip
+    if version >= 3:
+        ceilings("end", float(points + 1), end_t, end_g)
     pd.DataFrame(rows).to_csv(folder / "roofline.csv", index=False)
     pd.DataFrame(samples).to_csv(folder / "samples.csv", index=False)
     (folder / "env.json").write_text(json.dumps({"synthetic": True, **run}, indent=2) + "\n")

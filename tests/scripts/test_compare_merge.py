@@ -94,9 +94,9 @@ def test_merge_concatenates_and_refuses_other_schema_versions(runs, tmp_path):
     assert len(pd.read_csv(tmp_path / "s.csv")) == 2 * 96 * 20
     future = make_run(tmp_path / "future", seed=5)
     df = pd.read_csv(future / "roofline.csv")
-    df.assign(schema_version=3).to_csv(future / "roofline.csv", index=False)
+    df.assign(schema_version=4).to_csv(future / "roofline.csv", index=False)
     cli = run_script("merge_results.py", runs["a"], future, "--out", tmp_path / "x.csv")
-    assert cli.returncode == 2 and "schema version [3]" in cli.stderr and "future" in cli.stderr
+    assert cli.returncode == 2 and "schema version [4]" in cli.stderr and "future" in cli.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -177,3 +177,40 @@ def test_merge_a_version_1_and_a_version_2_folder(v2_runs, tmp_path):
     # The merged file reads back (both versions in one file) and plots.
     cli = run_script("plot_roofline.py", out, "--out", tmp_path / "merged.png")
     assert cli.returncode == 0, cli.stderr
+
+
+# Version 3 (issue 14): ceilings measured before and after the points, roofs interpolated in time.
+def test_version_3_ceilings_of_both_passes_are_distinct_points(tmp_path):
+    a = make_run(tmp_path / "a", seed=1, version=3)
+    b = make_run(tmp_path / "b", seed=2, version=3)
+    rows = pd.read_csv(a / "roofline.csv")
+    assert rows.groupby("ceiling_pass").size().to_dict() == {"end": 2, "start": 2}
+    result = compare_runs.compare(a, b, threshold=0.03, alpha=0.01)
+    table = result["table"]
+    assert len(table) == 96 + 4 and not result["only_a"] and not result["only_b"]  # start and end do not collide
+    assert set(table.loc[table["series"] == "ceiling", "ceiling_pass"]) == {"start", "end"}
+
+
+def test_version_2_and_3_runs_join_and_merge(v2_runs, tmp_path):
+    v3 = make_run(tmp_path / "v3", seed=4, version=3, phases=("init", "ar", "medusa"))
+    result = compare_runs.compare(v2_runs["same"], v3, threshold=0.03, alpha=0.01)
+    assert len(result["table"]) == 192 and not result["only_a"]
+    assert {dict(zip(compare_runs.POINT_KEYS, k))["ceiling_pass"] for k in result["only_b"]} == {"start", "end"}
+    out, samples_out = tmp_path / "merged.csv", tmp_path / "samples.csv"
+    cli = run_script("merge_results.py", SAMPLE_V1, v2_runs["same"], v3, "--out", out, "--samples-out", samples_out)
+    assert cli.returncode == 0, cli.stderr
+    merged = pd.read_csv(out)
+    assert merged.groupby("schema_version").size().to_dict() == {1: 96, 2: 192, 3: 196}
+    samples = pd.read_csv(samples_out)
+    assert set(samples.loc[samples["series"] == "ceiling", "ceiling_pass"]) == {"start", "end"}
+
+
+def test_the_plot_draws_a_version_3_runs_start_and_end_roofs(tmp_path):
+    v3 = make_run(tmp_path / "v3", seed=4, version=3)
+    fig, ax = plot_roofline.build_figure(pd.read_csv(v3 / "roofline.csv"))
+    labels = set(ax.get_legend_handles_labels()[1])
+    # The first point's roofs are nearly the start pass's (700, 3000), the last point's nearly the end pass's (97 %):
+    # both are drawn, and nothing between.
+    measured = {label for label in labels if label.endswith("(measured)")}
+    assert measured == {"699.8 TFLOP/s (measured)", "2999GB/s (measured)", "679.2 TFLOP/s (measured)",
+                        "2911GB/s (measured)"}, labels  # fmt: skip
