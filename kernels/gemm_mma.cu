@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "kernels/gemm_mma.cuh"
+#include "kernels/gemm_mma_common.cuh"
 #include "kernels/mma_common.cuh"
 
 namespace kernels {
@@ -28,19 +29,10 @@ struct Tile {
   static constexpr int A_STAGE = BM * BK * 2, B_STAGE = BN * BK * 2;  // bytes
   static constexpr int SMEM = STAGES * (A_STAGE + B_STAGE);
   static_assert(NT % 2 == 0, "B fragments are loaded two n8 tiles at a time");
-  static_assert(BN >= 64, "the [K x N] swizzle needs at least 8 chunks per row");
 };
 
 using Tile128 = Tile<128, 128, 2, 4, 4>;
 using Tile64 = Tile<64, 64, 2, 2, 4>;
-
-// Byte offset of 16-byte chunk `chunk` of row `row` in a tile with 4 chunks (BK = 32 elements) per row.
-__device__ __forceinline__ int swizzle_k(int row, int chunk) { return row * 64 + ((chunk ^ ((row >> 1) & 3)) << 4); }
-// The same in a [BK x BN] tile (row = k, BN / 8 chunks per row).
-template <int BN>
-__device__ __forceinline__ int swizzle_n(int k, int chunk) {
-  return k * (BN * 2) + ((chunk ^ (k & 7)) << 4);
-}
 
 template <class Cfg, bool kBTransposed>
 __device__ __forceinline__ void load_stage(const GemmArgs& p, const char* a, const char* b, std::uint32_t sa,
@@ -49,14 +41,14 @@ __device__ __forceinline__ void load_stage(const GemmArgs& p, const char* a, con
     const int row = i >> 2, chunk = i & 3;
     const std::int64_t gm = m0 + row, gk = k0 + chunk * 8;
     const bool valid = gm < p.m && gk < p.k;
-    cp_async_16(sa + swizzle_k(row, chunk), valid ? a + 2 * (gm * p.a.ld + gk) : a, valid);
+    cp_async_16(sa + swizzle_k<4>(row, chunk), valid ? a + 2 * (gm * p.a.ld + gk) : a, valid);
   }
   if constexpr (kBTransposed) {  // B is [N x K]
     for (int i = threadIdx.x; i < Cfg::BN * 4; i += Cfg::THREADS) {
       const int row = i >> 2, chunk = i & 3;
       const std::int64_t gn = n0 + row, gk = k0 + chunk * 8;
       const bool valid = gn < p.n && gk < p.k;
-      cp_async_16(sb + swizzle_k(row, chunk), valid ? b + 2 * (gn * p.b.ld + gk) : b, valid);
+      cp_async_16(sb + swizzle_k<4>(row, chunk), valid ? b + 2 * (gn * p.b.ld + gk) : b, valid);
     }
   } else {  // B is [K x N]
     constexpr int kChunks = Cfg::BN / 8;
@@ -76,14 +68,8 @@ __global__ void __launch_bounds__(Cfg::THREADS) gemm_mma_kernel(const GemmArgs p
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int wm = warp / Cfg::WN, wn = warp % Cfg::WN;
 
-  // Grouped tile order (8 tile rows per group) for L2 reuse between concurrent blocks.
-  constexpr int kGroup = 8;
-  const int grid_m = static_cast<int>((p.m + Cfg::BM - 1) / Cfg::BM);
-  const int grid_n = static_cast<int>((p.n + Cfg::BN - 1) / Cfg::BN);
-  const int pid = blockIdx.x, width = kGroup * grid_n, first_m = (pid / width) * kGroup;
-  const int group_rows = min(grid_m - first_m, kGroup);
-  const int m0 = (first_m + (pid % width) % group_rows) * Cfg::BM;
-  const int n0 = ((pid % width) / group_rows) * Cfg::BN;
+  const TileOrigin tile = grouped_tile<Cfg::BM, Cfg::BN>(p, static_cast<int>(blockIdx.x));
+  const int m0 = tile.m0, n0 = tile.n0;
 
   const char* a = matrix_base(p.a, blockIdx.z, p.heads);
   const char* b = matrix_base(p.b, blockIdx.z, p.heads);
@@ -122,14 +108,14 @@ __global__ void __launch_bounds__(Cfg::THREADS) gemm_mma_kernel(const GemmArgs p
 #pragma unroll
       for (int mt = 0; mt < Cfg::MT; ++mt) {
         const int row = wm * Cfg::WTM + mt * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
-        ldmatrix_x4(af[mt], sa + swizzle_k(row, ks * 2 + (lane >> 4)));
+        ldmatrix_x4(af[mt], sa + swizzle_k<4>(row, ks * 2 + (lane >> 4)));
       }
 #pragma unroll
       for (int np = 0; np < Cfg::NT / 2; ++np) {
         std::uint32_t r[4];
         if constexpr (kBTransposed) {
           const int n = wn * Cfg::WTN + np * 16 + (lane & 7) + (lane >> 4) * 8;
-          ldmatrix_x4(r, sb + swizzle_k(n, ks * 2 + ((lane >> 3) & 1)));
+          ldmatrix_x4(r, sb + swizzle_k<4>(n, ks * 2 + ((lane >> 3) & 1)));
         } else {
           const int k = ks * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
           const int chunk = (wn * Cfg::WTN + np * 16) / 8 + (lane >> 4);
@@ -149,25 +135,7 @@ __global__ void __launch_bounds__(Cfg::THREADS) gemm_mma_kernel(const GemmArgs p
   }
   cp_async_wait<0>();
 
-  // Epilogue: each thread holds pairs of adjacent columns; N is a multiple of 8, so a pair is in or out as a whole.
-  using Pair = typename MmaType<T>::pair;
-  const int g = lane >> 2, t = lane & 3;
-#pragma unroll
-  for (int mt = 0; mt < Cfg::MT; ++mt) {
-#pragma unroll
-    for (int nt = 0; nt < Cfg::NT; ++nt) {
-      const std::int64_t col = n0 + wn * Cfg::WTN + nt * 8 + 2 * t;
-      if (col >= p.n) continue;
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const std::int64_t row = m0 + wm * Cfg::WTM + mt * 16 + g + half * 8;
-        if (row < p.m) {
-          *reinterpret_cast<Pair*>(c + 2 * (row * p.c.ld + col)) =
-              MmaType<T>::pack(acc[mt][nt][2 * half], acc[mt][nt][2 * half + 1]);
-        }
-      }
-    }
-  }
+  store_accumulators<T>(acc, c, p, m0 + wm * Cfg::WTM, n0 + wn * Cfg::WTN, lane);
 #endif
 }
 
@@ -193,26 +161,9 @@ cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {
                         : launch_typed<Cfg, __nv_bfloat16, false>(p, stream);
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15) == 0; }
-
-bool operand_ok(const MatrixArg& m) {
-  return m.ld % 8 == 0 && m.batch_stride % 8 == 0 && m.head_stride % 8 == 0 && m.head_group >= 1 &&
-         (m.data == nullptr || aligned16(m.data));
-}
-
 template <class Cfg>
 const char* supports(const GemmArgs& p, int sm) {
-  if (sm < 80) return "needs sm_80 or newer (mma.sync m16n8k16, cp.async)";
-  if (p.element != Element::kF16 && p.element != Element::kBF16) return "fp16 or bf16 only";
-  if (p.m < 1 || p.n < 1 || p.k < 1) return "empty problem";
-  if (p.k % 8 != 0 || p.n % 8 != 0) return "K and N must be multiples of 8 (16-byte chunks)";
-  if (!operand_ok(p.a) || !operand_ok(p.b) || !operand_ok(p.c)) {
-    return "leading dimensions and strides must be multiples of 8 elements, bases 16-byte aligned";
-  }
-  if (p.batch * p.heads > 65535) return "more than 65535 (batch, head) matrices";
-  const std::int64_t tiles = ((p.m + Cfg::BM - 1) / Cfg::BM) * ((p.n + Cfg::BN - 1) / Cfg::BN);
-  if (tiles > 0x7FFFFFFF) return "too many tiles for one grid";
-  return "";
+  return mma_gemm_supports(p, sm, Cfg::BM, Cfg::BN);
 }
 
 // The big tile pays off once its tiles fill the GPU at least once; below that the 64x64 tile's parallelism wins.

@@ -73,6 +73,10 @@ __device__ __forceinline__ void cp_async_16(std::uint32_t dst, const void* src, 
   const int bytes = valid ? 16 : 0;
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
 }
+// The same without a zero-fill size, for a chunk known to be in range (the interior tiles' unpredicated copies).
+__device__ __forceinline__ void cp_async_16(std::uint32_t dst, const void* src) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src));
+}
 // An L2 policy that evicts first what is loaded under it: for data streamed once (a weight, the KV cache), so that it
 // does not push the operands that are read again (the activations) out of L2.
 __device__ __forceinline__ std::uint64_t evict_first_policy() {

@@ -89,6 +89,15 @@ std::vector<Case> cases(Dtype dtype) {
       {"qk_ar_b1_s200", op(llama33b, Op::kQk, Phase::kAr, 1, 200)},
       {"tiny_gqa_qk_ar_b1_s6", op(tiny_gqa, Op::kQk, Phase::kAr, 1, 6)},
       {"tiny_gqa_pv_ar_b3_s12", op(tiny_gqa, Op::kPv, Phase::kAr, 3, 12)},
+      // Issue 13's BK = 64 prefill GEMM (gemm_mma_w64) at its edges: a K tail shorter than a k-tile in both B layouts,
+      // interior blocks whose last k-tile is partial next to edge blocks in M and N, an N narrower than the tile in
+      // the [K x N] layout, and grouped-query prefill attention.
+      {"edges_300x392x200", linear(300, 392, 200, dtype)},
+      {"pv_init_b1_s200", op(llama33b, Op::kPv, Phase::kInit, 1, 200)},
+      {"gqa_qk_init_b1_s200", op(llama70b, Op::kQk, Phase::kInit, 1, 200)},
+      {"gqa_pv_init_b2_s1000", op(llama70b, Op::kPv, Phase::kInit, 2, 1000)},
+      {"tiny_gqa_qk_init_b2_s40", op(tiny_gqa, Op::kQk, Phase::kInit, 2, 40)},
+      {"tiny_gqa_pv_init_b2_s72", op(tiny_gqa, Op::kPv, Phase::kInit, 2, 72)},
   };
   // Under compute-sanitizer (tools/device_run.sh sets BENCH_LLAMA_SMALL_SHAPES=1) the largest shapes would take
   // minutes of instrumented work: keep those up to 2^28 multiply-adds, which still gives every variant three shapes.

@@ -29,6 +29,9 @@ TENSOR_CORE_KERNELS = [
     ("gemm_mma_kernel", "HMMA.16816.F32", None),
     ("gemm_mma_kernel", "LDSM", None),  # ldmatrix
     ("gemm_mma_kernel", "LDGSTS", None),  # cp.async
+    ("gemm_mma_w64_kernel", "HMMA.16816.F32", None),
+    ("gemm_mma_w64_kernel", "LDSM", None),
+    ("gemm_mma_w64_kernel", "LDGSTS", None),
     ("gemv_mma_kernel", "HMMA.16816.F32", None),
     ("gemv_mma_pipe_kernel", "HMMA.16816.F32", None),
     ("gemv_mma_pipe_kernel", "LDGSTS", None),  # the cp.async ring
@@ -230,6 +233,85 @@ def test_the_pipelining_check_fails_on_the_kernel_it_replaces(kernels_library, l
             assert body and not pipelined(body), f"{function} ({arch}) passes the pipelining check"
             checked.add(arch)
     assert checked == build_archs(kernels_library), f"{fragment}: checked for {sorted(checked)}"
+
+
+def main_loop_region(listing):
+    """The whole main loop: the innermost loop holding an HMMA (main_loop), widened by every backward branch whose
+    range overlaps it. ptxas may lay a loop out in pieces (the copies above the MMAs' loop head, reached by a second
+    backward branch); the region holds every piece, and both sides of any branch inside."""
+    ranges = []
+    for address, instruction in listing:
+        m = re.match(r"BRA (0x[0-9a-f]+)$", re.sub(r"^@!?U?P\w+\s+", "", instruction))
+        if m and int(m.group(1), 16) <= address:
+            ranges.append((int(m.group(1), 16), address))
+    with_mma = [(lo, hi) for lo, hi in ranges
+                if any(lo <= a <= hi and opcode(ins).startswith("HMMA") for a, ins in listing)]  # fmt: skip
+    if not with_mma:
+        return None
+    lo, hi = min(with_mma, key=lambda r: r[1] - r[0])
+    grown = True
+    while grown:
+        grown = False
+        for a, b in ranges:
+            if a <= hi and b >= lo and (a < lo or b > hi):
+                lo, hi, grown = min(lo, a), max(hi, b), True
+    return [ins for a, ins in listing if lo <= a <= hi]
+
+
+def loop_density(body):
+    """(MMAs per ldmatrix, instructions per MMA) of a main loop region. The instruction count takes every path of the
+    region (an interior tile's unpredicated copies and an edge tile's predicated ones), so it is an upper bound on what
+    one trip executes."""
+    ops = [opcode(ins) for ins in body]
+    mmas = sum(op.startswith("HMMA") for op in ops)
+    ldsm = sum(op.startswith("LDSM") for op in ops)
+    return mmas / max(ldsm, 1), len(body) / max(mmas, 1)
+
+
+# Issue 13's GEMM with 64x64 warp tiles and BK = 64: per k16 step a warp loads 4 A and 4 B fragments (ldmatrix.x4) for
+# 32 MMAs, and its copies are precomputed. gemm_mma, which it is measured against, has 16 MMAs per 6 ldmatrix (128x128)
+# or 8 per 4 (64x64), and ~16 to 30 instructions per MMA in its loop.
+DENSE_MMA_PER_LDSM = 4.0
+DENSE_INSTRUCTIONS_PER_MMA = 4.0
+
+
+def dense(body):
+    mma_per_ldsm, instructions_per_mma = loop_density(body)
+    return mma_per_ldsm >= DENSE_MMA_PER_LDSM and instructions_per_mma <= DENSE_INSTRUCTIONS_PER_MMA
+
+
+def test_wide_gemm_main_loop_is_dense(kernels_library, listing):
+    """gemm_mma_w64's main loop (every arch, dtype and B layout): at least 4 MMAs per ldmatrix, at most 4 instructions
+    per MMA counting every path of the loop (copies, predicates, address math, barrier, loop control)."""
+    checked = set()
+    for (_member, arch, function), code in listing.items():
+        if "gemm_mma_w64_kernel" not in function:
+            continue
+        body = main_loop_region(code)
+        assert body, f"{function} ({arch}): no loop holding an HMMA found"
+        mma_per_ldsm, instructions_per_mma = loop_density(body)
+        print(f"\n{arch} {function[-60:]}: {len(body)} instructions, {mma_per_ldsm:.2f} MMA/ldmatrix, "
+              f"{instructions_per_mma:.2f} instructions/MMA")  # fmt: skip
+        assert any(opcode(ins).startswith("LDGSTS") for ins in body), f"{function} ({arch}): region misses the copies"
+        assert dense(body), f"{function} ({arch}): {mma_per_ldsm:.2f} MMA/ldmatrix, {instructions_per_mma:.2f} ins/MMA"
+        checked.add(arch)
+    assert checked == build_archs(kernels_library), f"gemm_mma_w64_kernel: checked for {sorted(checked)}"
+
+
+def test_the_density_check_fails_on_the_kernel_it_replaces(kernels_library, listing):
+    """gemm_mma (both tiles): the finding of issue 13, ldmatrix as busy as the tensor pipe and ~200 instructions of
+    copy addressing per 32 MMAs. The check must fail there on both counts, or it proves nothing about the kernel that
+    passes it."""
+    checked = set()
+    for (_member, arch, function), code in listing.items():
+        if "gemm_mma_kernel" in function:
+            body = main_loop_region(code)
+            mma_per_ldsm, instructions_per_mma = loop_density(body)
+            assert mma_per_ldsm < DENSE_MMA_PER_LDSM and instructions_per_mma > 2 * DENSE_INSTRUCTIONS_PER_MMA, (
+                f"{function} ({arch}): {mma_per_ldsm:.2f} MMA/ldmatrix, {instructions_per_mma:.2f} ins/MMA"
+            )
+            checked.add(arch)
+    assert checked == build_archs(kernels_library), f"gemm_mma_kernel: checked for {sorted(checked)}"
 
 
 def mma_operand_registers(body):
