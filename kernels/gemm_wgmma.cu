@@ -11,9 +11,9 @@
 // finished tile, the producer is already loading the next one's first stages.
 // Operands are addressed as 4-D tensors (k, head, row, batch), so one tensor map covers every (batch, head) matrix of
 // attention's [b, s, n, d] layouts as well as a plain [M x K] matrix.
-// Expected bottleneck: the tensor pipe. Not done yet (each a measured step for later): thread-block clusters with TMA
-// multicast, a TMA-store epilogue, 128x256 tiles with setmaxnreg, and B stored [K x N] (pv, through wgmma's
-// transposed-B mode), which stays on gemm_mma.
+// Expected bottleneck: the tensor pipe (a review found it L2-bound on an H100). Not done here (each a measured step):
+// thread-block clusters with TMA multicast, a TMA-store epilogue; 128x256 tiles with setmaxnreg and B stored [K x N]
+// (wgmma's transposed-B mode) are gemm_wgmma_wide.cu's variants, measured beside this one.
 // Limits: B stored [N x K]; K a multiple of 8; leading dimensions and strides multiples of 8 elements (16 bytes, as
 // TMA requires); 16-byte aligned bases; strides must grow from k to head to row to batch (as the tensor map needs).
 #include "kernels/gemm_wgmma.cuh"

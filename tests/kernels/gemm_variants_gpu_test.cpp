@@ -89,6 +89,13 @@ std::vector<Case> cases(Dtype dtype) {
       {"qk_ar_b1_s200", op(llama33b, Op::kQk, Phase::kAr, 1, 200)},
       {"tiny_gqa_qk_ar_b1_s6", op(tiny_gqa, Op::kQk, Phase::kAr, 1, 6)},
       {"tiny_gqa_pv_ar_b3_s12", op(tiny_gqa, Op::kPv, Phase::kAr, 3, 12)},
+      // Issue 13's Hopper GEMMs at their edges: M, N and K not multiples of the 128x256x64 tile (a last column tile
+      // 8 wide, a last k-tile of 8); pv at prefill with head_dim 64 (the second 64-column box of B [K x N] wholly
+      // outside), its scores read with rows inside a head; qk at prefill with partial tiles on both sides.
+      {"odd_300x520x200", linear(300, 520, 200, dtype)},
+      {"odd_1000x1000x1000", linear(1000, 1000, 1000, dtype)},
+      {"tiny_gqa_qk_init_b2_s200", op(tiny_gqa, Op::kQk, Phase::kInit, 2, 200)},
+      {"tiny_gqa_pv_init_b2_s200", op(tiny_gqa, Op::kPv, Phase::kInit, 2, 200)},
   };
   // Under compute-sanitizer (tools/device_run.sh sets BENCH_LLAMA_SMALL_SHAPES=1) the largest shapes would take
   // minutes of instrumented work: keep those up to 2^28 multiply-adds, which still gives every variant three shapes.
