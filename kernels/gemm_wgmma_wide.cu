@@ -105,17 +105,17 @@ __global__ void __launch_bounds__(kThreads, 1)
           // over the tensor's edge (the part outside is zero-filled).
           mbar_expect_tx(full + 8 * stage, A_TILE + B_TILE);
           const std::uint32_t bar = full + 8 * stage;
-          if (l.a_rows_in_head) {
-            tma_load(tiles_a + stage * A_TILE, &map_a, kt * BK, m0, head_a, batch, bar);
-          } else {
-            tma_load(tiles_a + stage * A_TILE, &map_a, kt * BK, head_a, m0, batch, bar);
-          }
+          // A box at (col, row) of an operand's (batch, head) matrix, in its tensor map's dimension order.
+          auto load = [&](std::uint32_t dst, const CUtensorMap* map, bool rows_in_head, int col, int row, int head) {
+            tma_load(dst, map, col, rows_in_head ? row : head, rows_in_head ? head : row, batch, bar);
+          };
+          load(tiles_a + stage * A_TILE, &map_a, l.a_rows_in_head, kt * BK, m0, head_a);
           if constexpr (!S::B_KN) {  // B [N x K]: one box of BN rows of 64 k (box rows go up to 256)
-            tma_load(tiles_b + stage * B_TILE, &map_b, kt * BK, head_b, n0, batch, bar);
+            load(tiles_b + stage * B_TILE, &map_b, l.b_rows_in_head, kt * BK, n0, head_b);
           } else {  // B [K x N]: BN / 64 boxes of 64 k-rows of 64 n each (a 128-byte swizzle row is 64 elements)
 #pragma unroll
             for (int j = 0; j < BN / 64; ++j) {
-              tma_load(tiles_b + stage * B_TILE + j * (BK * 128), &map_b, n0 + 64 * j, head_b, kt * BK, batch, bar);
+              load(tiles_b + stage * B_TILE + j * (BK * 128), &map_b, l.b_rows_in_head, n0 + 64 * j, kt * BK, head_b);
             }
           }
           if (++stage == STAGES) {
