@@ -11,20 +11,14 @@
 // finished tile, the producer is already loading the next one's first stages.
 // Operands are addressed as 4-D tensors (k, head, row, batch), so one tensor map covers every (batch, head) matrix of
 // attention's [b, s, n, d] layouts as well as a plain [M x K] matrix.
-// Expected bottleneck: the tensor pipe. Not done yet (each a measured step for later): thread-block clusters with TMA
-// multicast, a TMA-store epilogue, 128x256 tiles with setmaxnreg, and B stored [K x N] (pv, through wgmma's
-// transposed-B mode), which stays on gemm_mma.
+// Expected bottleneck: the tensor pipe (a review found it L2-bound on an H100). Not done here (each a measured step):
+// thread-block clusters with TMA multicast, a TMA-store epilogue; 128x256 tiles with setmaxnreg and B stored [K x N]
+// (wgmma's transposed-B mode) are gemm_wgmma_wide.cu's variants, measured beside this one.
 // Limits: B stored [N x K]; K a multiple of 8; leading dimensions and strides multiples of 8 elements (16 bytes, as
 // TMA requires); 16-byte aligned bases; strides must grow from k to head to row to batch (as the tensor map needs).
-#include <cuda.h>
-#include <cudaTypedefs.h>
-#include <cuda_runtime.h>
-
-#include <optional>
-#include <tuple>
-
 #include "kernels/gemm_wgmma.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/wgmma_common.cuh"
 
 namespace kernels {
 namespace {
@@ -34,92 +28,14 @@ constexpr int kThreads = 384;                              // producer warpgroup
 constexpr int A_TILE = BM * BK * 2, B_TILE = BN * BK * 2;  // bytes; 16 KiB each
 constexpr int kSmem = STAGES * (A_TILE + B_TILE) + 1024 /* barriers */ + 1024 /* alignment slack */;
 
-#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define BENCH_LLAMA_SM90A_DEVICE 1
-#endif
-
-#ifdef BENCH_LLAMA_SM90A_DEVICE
-__device__ __forceinline__ void mbar_init(std::uint32_t bar, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count));
-}
-__device__ __forceinline__ void mbar_expect_tx(std::uint32_t bar, std::uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes));
-}
-__device__ __forceinline__ void mbar_arrive(std::uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar));
-}
-__device__ __forceinline__ void mbar_wait(std::uint32_t bar, int parity) {
-  asm volatile(
-      "{\n"
-      ".reg .pred done;\n"
-      "wait:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait;\n"
-      "}\n" ::"r"(bar),
-      "r"(parity));
-}
-
-// One 4-D tile (k, head, row, batch) of a tensor into shared memory; completes `bytes` on the mbarrier.
-__device__ __forceinline__ void tma_load(std::uint32_t dst, const CUtensorMap* map, int k, int head, int row, int batch,
-                                         std::uint32_t bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], "
-      "[%6];\n" ::"r"(dst),
-      "l"(map), "r"(k), "r"(head), "r"(row), "r"(batch), "r"(bar)
-      : "memory");
-}
-
-// Shared-memory matrix descriptor (PTX ISA, "Matrix Descriptor Format"): a K-major tile of 128-byte rows, 128-byte
-// swizzle, 8-row groups 1024 bytes apart.
-__device__ __forceinline__ std::uint64_t descriptor(std::uint32_t address) {
-  std::uint64_t d = 0;
-  d |= static_cast<std::uint64_t>((address & 0x3FFFF) >> 4);
-  d |= static_cast<std::uint64_t>(1) << 16;          // leading byte offset (unused for swizzled K-major)
-  d |= static_cast<std::uint64_t>(1024 >> 4) << 32;  // stride byte offset: 8 rows of 128 bytes
-  d |= static_cast<std::uint64_t>(1) << 62;          // 128-byte swizzle
-  return d;
-}
-
-template <class T>
-__device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], std::uint64_t desc_a, std::uint64_t desc_b) {
-#define BENCH_LLAMA_WGMMA(TYPE)                                                                                     \
-  asm volatile(                                                                                                     \
-      "{\n"                                                                                                         \
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE                                                  \
-      " {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
-      "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "   \
-      "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "       \
-      "%64, %65, 1, 1, 1, 0, 0;\n"                                                                                  \
-      "}\n"                                                                                                         \
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), \
-        "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),      \
-        "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),     \
-        "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]),     \
-        "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),     \
-        "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]),     \
-        "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]),     \
-        "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])                   \
-      : "l"(desc_a), "l"(desc_b))
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    BENCH_LLAMA_WGMMA("bf16");
-  } else {
-    BENCH_LLAMA_WGMMA("f16");
-  }
-#undef BENCH_LLAMA_WGMMA
-}
-#endif  // BENCH_LLAMA_SM90A_DEVICE
-
-struct TileGrid {
-  int grid_m, grid_n;
-  std::int64_t pairs;  // (batch, head) matrices
-  __host__ __device__ std::int64_t tiles() const { return static_cast<std::int64_t>(grid_m) * grid_n * pairs; }
-};
+using wgmma::TileGrid;
 
 template <class T>
 __global__ void __launch_bounds__(kThreads, 1)
     gemm_wgmma_kernel(const GemmArgs p, const __grid_constant__ CUtensorMap map_a,
                       const __grid_constant__ CUtensorMap map_b, const TileGrid grid) {
 #ifdef BENCH_LLAMA_SM90A_DEVICE
+  using namespace wgmma;
   extern __shared__ unsigned char smem_raw[];
   // 128-byte swizzled tiles must start on 1024-byte boundaries.
   const std::uint32_t base = (detail::smem_address(smem_raw) + 1023) & ~1023u;
@@ -139,15 +55,6 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   const int heads = static_cast<int>(p.heads);
   const int k_tiles = static_cast<int>((p.k + BK - 1) / BK);
-  constexpr int kGroup = 8;
-  auto tile_coords = [&](std::int64_t tile, int& m0, int& n0, int& pair) {
-    const std::int64_t per_pair = static_cast<std::int64_t>(grid.grid_m) * grid.grid_n;
-    pair = static_cast<int>(tile / per_pair);
-    const int t = static_cast<int>(tile % per_pair), width = kGroup * grid.grid_n, first = (t / width) * kGroup;
-    const int rows = min(grid.grid_m - first, kGroup);
-    m0 = (first + (t % width) % rows) * BM;
-    n0 = ((t % width) / rows) * BN;
-  };
 
   if (warpgroup == 0) {
     // Producer: one thread keeps the ring full.
@@ -155,7 +62,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       int stage = 0, phase = 0;
       for (std::int64_t tile = blockIdx.x; tile < grid.tiles(); tile += gridDim.x) {
         int m0, n0, pair;
-        tile_coords(tile, m0, n0, pair);
+        tile_coords<BM, BN>(grid, tile, m0, n0, pair);
         const int batch = pair / heads, head = pair % heads;
         for (int kt = 0; kt < k_tiles; ++kt) {
           mbar_wait(empty + 8 * stage, phase ^ 1);  // a fresh barrier counts as emptied once
@@ -181,7 +88,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   int stage = 0, phase = 0;
   for (std::int64_t tile = blockIdx.x; tile < grid.tiles(); tile += gridDim.x) {
     int m0, n0, pair;
-    tile_coords(tile, m0, n0, pair);
+    tile_coords<BM, BN>(grid, tile, m0, n0, pair);
     float acc[64];
 #pragma unroll
     for (int i = 0; i < 64; ++i) acc[i] = 0.0f;
@@ -193,7 +100,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       const std::uint32_t b = tiles_b + stage * B_TILE;
 #pragma unroll
       for (int ks = 0; ks < BK / 16; ++ks) {  // k16 steps: 32 bytes further along the swizzled rows
-        wgmma_m64n128k16<T>(acc, descriptor(a + 32 * ks), descriptor(b + 32 * ks));
+        wgmma_async<BN, 0, T>(acc, descriptor_k_major(a + 32 * ks), descriptor_k_major(b + 32 * ks));
       }
       asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
       // Keep this k-tile's MMAs in flight while the next one is waited for: wait only for the previous group, whose
@@ -229,71 +136,12 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-// cuTensorMapEncodeTiled, from the driver through the runtime (no link against libcuda).
-PFN_cuTensorMapEncodeTiled_v12000 encode_function() {
-  static PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
-    void* f = nullptr;
-    cudaDriverEntryPointQueryResult status{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &status) !=
-            cudaSuccess ||
-        status != cudaDriverEntryPointSuccess) {
-      f = nullptr;
-    }
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
-  }();
-  return fn;
-}
-
-// A 4-D map (k, head, row, batch) over an operand, boxes of 64 k by 128 rows, 128-byte swizzle, zero fill out of range.
-bool encode(CUtensorMap* map, const MatrixArg& m, std::int64_t rows, std::int64_t cols, std::int64_t heads,
-            std::int64_t batch, Element element) {
-  const auto fn = encode_function();
-  if (!fn) return false;
-  const std::int64_t distinct_heads = (heads + m.head_group - 1) / m.head_group;
-  const cuuint64_t dims[4] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(distinct_heads),
-                              static_cast<cuuint64_t>(rows), static_cast<cuuint64_t>(batch)};
-  // Byte strides of dims 1..3; a dimension of size 1 gets a stride that keeps them increasing, as TMA wants.
-  const std::int64_t head_bytes = distinct_heads > 1 ? 2 * m.head_stride : 2 * cols;
-  const std::int64_t batch_bytes = batch > 1 ? 2 * m.batch_stride : 2 * m.ld * rows;
-  const cuuint64_t strides[3] = {static_cast<cuuint64_t>((head_bytes + 15) / 16 * 16),
-                                 static_cast<cuuint64_t>(2 * m.ld), static_cast<cuuint64_t>(batch_bytes)};
-  const cuuint32_t box[4] = {BK, 1, 128, 1};
-  const cuuint32_t element_strides[4] = {1, 1, 1, 1};
-  const CUresult result =
-      fn(map, element == Element::kF16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, m.data,
-         dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-         CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  return result == CUDA_SUCCESS;
-}
-
-// What the tensor maps of a launch depend on: two launches with the same key can share them.
-auto map_key(const GemmArgs& p) {
-  return std::make_tuple(p.a.data, p.a.ld, p.a.batch_stride, p.a.head_stride, p.a.head_group, p.b.data, p.b.ld,
-                         p.b.batch_stride, p.b.head_stride, p.b.head_group, p.m, p.n, p.k, p.heads, p.batch, p.element);
-}
-
-// Encoding a tensor map is a driver call on the host, at every launch it would cost microseconds between back-to-back
-// launches; the harness launches one problem many times in a row, so the maps of the last problem are kept (per host
-// thread) and encoded again only when its arguments change.
+// The maps of the last problem, kept per host thread (wgmma_common.cuh); boxes of 64 k by 128 rows.
 bool tensor_maps(const GemmArgs& p, CUtensorMap* map_a, CUtensorMap* map_b) {
-  struct Encoded {
-    decltype(map_key(p)) key;
-    CUtensorMap a, b;
-  };
-  thread_local std::optional<Encoded> last;
-  const auto key = map_key(p);
-  if (!last || last->key != key) {
-    last.reset();
-    Encoded fresh{key, {}, {}};
-    if (!encode(&fresh.a, p.a, p.m, p.k, p.heads, p.batch, p.element) ||
-        !encode(&fresh.b, p.b, p.n, p.k, p.heads, p.batch, p.element)) {
-      return false;
-    }
-    last = fresh;
-  }
-  *map_a = last->a;
-  *map_b = last->b;
-  return true;
+  return wgmma::cached_tensor_maps(p, map_a, map_b, [](const GemmArgs& q, CUtensorMap* a, CUtensorMap* b) {
+    return wgmma::encode(a, q.a, q.m, q.k, q.heads, q.batch, q.element, BK, 128) &&
+           wgmma::encode(b, q.b, q.n, q.k, q.heads, q.batch, q.element, BK, 128);
+  });
 }
 
 template <class T>
@@ -313,13 +161,6 @@ cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {
   return p.element == Element::kF16 ? launch_typed<__half>(p, stream) : launch_typed<__nv_bfloat16>(p, stream);
 }
 
-[[maybe_unused]] bool strides_grow(const MatrixArg& m, std::int64_t rows, std::int64_t heads, std::int64_t batch) {
-  const bool many_heads = (heads + m.head_group - 1) / m.head_group > 1;
-  if (many_heads && m.head_stride > m.ld) return false;  // the head dimension must sit between k and rows
-  if (batch > 1 && m.batch_stride < m.ld * rows) return false;
-  return true;
-}
-
 const char* supports(const GemmArgs& p, int sm) {
 #ifndef BENCH_LLAMA_HAS_SM90A
   (void)p;
@@ -336,10 +177,11 @@ const char* supports(const GemmArgs& p, int sm) {
       return "leading dimensions and strides must be multiples of 8 elements, bases 16-byte aligned";
     }
   }
-  if (!strides_grow(p.a, p.m, p.heads, p.batch) || !strides_grow(p.b, p.n, p.heads, p.batch)) {
+  if (!wgmma::strides_grow(p.a, p.m, p.heads, p.batch, false) ||
+      !wgmma::strides_grow(p.b, p.n, p.heads, p.batch, false)) {
     return "operand strides must grow from k to head to row to batch (a TMA tensor map's layout)";
   }
-  if (!encode_function()) return "the driver has no cuTensorMapEncodeTiled";
+  if (!wgmma::encode_function()) return "the driver has no cuTensorMapEncodeTiled";
   if (p.m > (1LL << 31) || p.n > (1LL << 31)) return "M and N must fit in 32 bits";
   return "";
 #endif

@@ -36,6 +36,23 @@ GemmProblem linear(std::int64_t m, std::int64_t n, std::int64_t k, Dtype dtype) 
   return p;
 }
 
+// qk with Q and K stored [b, n, s, d] (heads outside the rows, as some attention implementations hold them), kv_heads
+// K heads shared by the query heads: the Hopper kernels map both operands (k, row, head, batch).
+GemmProblem heads_outer_qk(std::int64_t b, std::int64_t heads, std::int64_t kv_heads, std::int64_t s, std::int64_t d,
+                           Dtype dtype) {
+  GemmProblem p;
+  p.m = s;
+  p.n = s;
+  p.k = d;
+  p.batch = b;
+  p.heads = heads;
+  p.dtype = dtype;
+  p.a = {s, d, d, heads * s * d, s * d, 1, b * heads};
+  p.b = {s, d, d, kv_heads * s * d, s * d, heads / kv_heads, b * kv_heads};
+  p.c = {s, s, s, heads * s * s, s * s, 1, b * heads};
+  return p;
+}
+
 struct Case {
   std::string name;
   GemmProblem problem;
@@ -98,6 +115,14 @@ std::vector<Case> cases(Dtype dtype) {
       {"gqa_pv_init_b2_s1000", op(llama70b, Op::kPv, Phase::kInit, 2, 1000)},
       {"tiny_gqa_qk_init_b2_s40", op(tiny_gqa, Op::kQk, Phase::kInit, 2, 40)},
       {"tiny_gqa_pv_init_b2_s72", op(tiny_gqa, Op::kPv, Phase::kInit, 2, 72)},
+      // Issue 13's Hopper GEMMs at their edges: M, N and K not multiples of the 128x256x64 tile (a last column tile
+      // 8 wide, a last k-tile of 8); pv at prefill with head_dim 64 (the second 64-column box of B [K x N] wholly
+      // outside), its scores read with rows inside a head; qk at prefill with partial tiles on both sides.
+      {"odd_300x520x200", linear(300, 520, 200, dtype)},
+      {"odd_1000x1000x1000", linear(1000, 1000, 1000, dtype)},
+      {"tiny_gqa_qk_init_b2_s200", op(tiny_gqa, Op::kQk, Phase::kInit, 2, 200)},
+      {"tiny_gqa_pv_init_b2_s200", op(tiny_gqa, Op::kPv, Phase::kInit, 2, 200)},
+      {"heads_outer_gqa_qk_b2_h4_s200", heads_outer_qk(2, 4, 2, 200, 64, dtype)},
   };
   // Under compute-sanitizer (tools/device_run.sh sets BENCH_LLAMA_SMALL_SHAPES=1) the largest shapes would take
   // minutes of instrumented work: keep those up to 2^28 multiply-adds, which still gives every variant three shapes.

@@ -42,6 +42,13 @@ TENSOR_CORE_KERNELS = [
     ("gemm_wgmma_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),  # wgmma
     ("gemm_wgmma_kernel", "UTMALDG.4D", {"sm_90a"}),  # TMA bulk tensor copy
     ("gemm_wgmma_kernel", "SYNCS.PHASECHK", {"sm_90a"}),  # mbarrier waits
+    # gemm_wgmma_wide's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is checked
+    # in test_wgmma_wide_kernels below.
+    ("gemm_wgmma_wide_kernel", "HGMMA.64x256x16.F32", {"sm_90a"}),
+    ("gemm_wgmma_wide_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),
+    ("gemm_wgmma_wide_kernel", "UTMALDG.4D", {"sm_90a"}),
+    ("gemm_wgmma_wide_kernel", "SYNCS.PHASECHK", {"sm_90a"}),
+    ("gemm_wgmma_wide_kernel", "USETMAXREG", {"sm_90a"}),  # setmaxnreg
 ]
 
 
@@ -372,22 +379,55 @@ def test_tensor_core_kernels_contain_tensor_core_instructions(kernels_library, s
     assert found == wanted, f"{fragment}: {opcode} found for {sorted(found)}, expected every arch {sorted(wanted)}"
 
 
-def test_ptxas_reports_no_wgmma_serialization(tmp_path):
+@pytest.mark.parametrize("source, kernel", [("gemm_wgmma.cu", "gemm_wgmma_kernel"),
+                                            ("gemm_wgmma_wide.cu", "gemm_wgmma_wide_kernel")])  # fmt: skip
+def test_ptxas_reports_no_wgmma_serialization(tmp_path, source, kernel):
     """ptxas serializes wgmma (warning C7510, 'Potential Performance Loss') when it cannot prove the accumulators
-    stay in registers across the asynchronous MMAs; the Hopper kernel must compile without it."""
+    stay in registers across the asynchronous MMAs, and ignores setmaxnreg (warning C7508) when the kernel has no
+    register cap at entry; the Hopper kernels must compile without either."""
     nvcc = shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
     if not Path(nvcc).exists():
         pytest.fail("nvcc not found: the CUDA Toolkit is needed to build bench_llama at all")
     result = subprocess.run(
         [nvcc, "-std=c++17", f"-I{ROOT}", "-O3", "--expt-relaxed-constexpr", "-DBENCH_LLAMA_HAS_SM90A=1",
-         "-gencode=arch=compute_90a,code=sm_90a", "-Xptxas=-v", "-c", ROOT / "kernels" / "gemm_wgmma.cu",
-         "-o", tmp_path / "gemm_wgmma.o"],
+         "-gencode=arch=compute_90a,code=sm_90a", "-Xptxas=-v", "-c", ROOT / "kernels" / source,
+         "-o", tmp_path / "kernel.o"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "gemm_wgmma_kernel" in result.stderr, "ptxas -v printed nothing about the kernel"
+    assert kernel in result.stderr, "ptxas -v printed nothing about the kernel"
     assert "C7510" not in result.stderr and "serialized" not in result.stderr, result.stderr
+    assert "C7508" not in result.stderr, result.stderr
     assert " 0 bytes spill stores" in result.stderr
+    assert all(" 0 bytes spill" in line for line in result.stderr.splitlines() if "spill" in line), result.stderr
+
+
+# gemm_wgmma_wide's instantiations: (name fragment of the shape, the HGMMA each consumer issues).
+WGMMA_WIDE_SHAPES = [("5ShapeILi256ELb0E", "HGMMA.64x256x16.F32"), ("5ShapeILi128ELb1E", "HGMMA.64x128x16.F32")]
+
+
+@pytest.mark.parametrize("shape, hgmma", WGMMA_WIDE_SHAPES)
+def test_wgmma_wide_kernels(kernels_library, sass, shape, hgmma):
+    """Every fp16 and bf16 instantiation of gemm_wgmma_wide on sm_90a: its consumers' MMA shape (bf16 ones with the
+    .BF16 suffix), the producer giving registers back (setmaxnreg.dec 40 -> USETMAXREG.DEALLOC 0x28) and the consumers
+    taking them (setmaxnreg.inc 232 -> USETMAXREG.TRY_ALLOC 0xe8), TMA loads and mbarrier waits."""
+    if "sm_90a" not in build_archs(kernels_library):
+        pytest.skip("this build has no sm_90a")
+    found = {}
+    for (_member, arch, function), ins in sass.items():
+        if arch != "sm_90a" or "gemm_wgmma_wide_kernel" not in function or shape not in function:
+            continue
+        dtype = "bf16" if "bfloat16" in function else "f16"
+        ops = [opcode(i) for i in ins]
+        mmas = {o for o in ops if o.startswith("HGMMA")}
+        assert mmas == {hgmma + (".BF16" if dtype == "bf16" else "")}, f"{function}: {sorted(mmas)}"
+        assert any(re.match(r"USETMAXREG\.DEALLOC\S* 0x28$", i) for i in ins), f"{function}: no setmaxnreg.dec 40"
+        assert any(re.match(r"USETMAXREG\.TRY_ALLOC\S* \S+, 0xe8$", i) for i in ins), (
+            f"{function}: no setmaxnreg.inc 232"
+        )
+        assert "UTMALDG.4D" in ops and any(o.startswith("SYNCS.PHASECHK") for o in ops), function
+        found[dtype] = function
+    assert set(found) == {"f16", "bf16"}, f"{shape}: found {sorted(found)}"
 
 
 def test_the_flush_leaves_l2_clean_its_last_pass_only_reads(kernels_library, sass):
