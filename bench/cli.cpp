@@ -85,14 +85,16 @@ const std::vector<std::pair<std::string, std::string>> kRefusedBenchmarkFlags = 
     {"benchmark_enable_random_interleaving",
      "bench_llama measures the ceilings first, so that every point is judged against this run's roofs; leave it out"},
     {"benchmark_list_tests", "use bench_llama --list, which prints every planned point without running anything"},
-    {"benchmark_min_time", "bench_llama sets the timed repetitions per point; use --repetitions N"},
+    {"benchmark_min_time",
+     "bench_llama takes samples until each point's median is known (docs/measuring.md); --repetitions N fixes the "
+     "count"},
     {"benchmark_min_warmup_time",
-     "bench_llama warms every point up itself (at least 3 launches and 10 ms, docs/measuring.md)"},
+     "bench_llama warms every point up itself (at least 3 launches and 10 ms of wall time, docs/measuring.md)"},
     {"benchmark_format", "bench_llama prints its own progress lines and writes gbench.json; leave it out"},
     {"benchmark_color", "bench_llama prints its own progress lines; leave it out"},
     {"benchmark_counters_tabular", "bench_llama prints its own progress lines; leave it out"},
-    {"benchmark_report_aggregates_only", "every repetition is a sample bench_llama keeps (samples.csv); leave it out"},
-    {"benchmark_display_aggregates_only", "every repetition is a sample bench_llama keeps (samples.csv); leave it out"},
+    {"benchmark_report_aggregates_only", "bench_llama keeps every sample (samples.csv); leave it out"},
+    {"benchmark_display_aggregates_only", "bench_llama keeps every sample (samples.csv); leave it out"},
     {"benchmark_time_unit", "bench_llama reports microseconds; leave it out"},
     {"benchmark_perf_counters", "CPU counters say nothing about a GPU kernel; use --counters for the GPU's"},
 };
@@ -112,7 +114,7 @@ Options parse_cli(const std::vector<std::string>& args) {
   std::optional<std::string> batch, seq, candidates;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
-    if (arg.rfind("--benchmark_repetitions=", 0) == 0) {  // one sample per iteration: it means --repetitions
+    if (arg.rfind("--benchmark_repetitions=", 0) == 0) {  // bench_llama's repetitions are its samples: --repetitions
       o.repetitions = static_cast<int>(parse_int("--benchmark_repetitions", arg.substr(24), 1, 10000));
       continue;
     }
@@ -249,6 +251,9 @@ Options parse_cli(const std::vector<std::string>& args) {
     } else if (arg == "--counters") {
       no_value();
       o.counters = true;
+    } else if (arg == "--no-gate") {
+      no_value();
+      o.gate = false;
     } else if (arg == "--no-plot") {
       no_value();
       o.plot = false;
@@ -311,8 +316,11 @@ How to measure:
   --l2 cold|warm     cold (default): flush L2 before every timed launch; warm: back-to-back launches.
   --counters         after timing each point, a CUPTI counter pass: measured DRAM and L2 bytes
                      (needs profiling permission; without it the columns stay empty and the run goes on).
-  --repetitions N    exactly N timed samples per point (default: until the median's 95 % interval is within
-                     0.5 %, at least 10 samples, at most 0.25 s a point; see docs/measuring.md).
+  --repetitions N    exactly N timed samples per point and batch (default: until the median's 95 % interval is
+                     within 0.5 %: at least 10 samples, at most 0.2 s of sampling for the reported time; see
+                     docs/measuring.md).
+  --no-gate          do not hold the stream while a sample is queued (samples then include the host's launch
+                     latency); the gate turns itself off under a CUDA tool (profiler, sanitizer).
   --spec NAME        datasheet entry for the roofs (default: the one matching the device; `--spec list` shows all).
 
 Output:

@@ -38,6 +38,7 @@ struct Options {
   std::string log_level = "info";
   bool plot = true;
   bool counters = false;                    // a hardware-counter pass per point (measured DRAM and L2 bytes)
+  bool gate = true;                         // queue each sample whole before it runs (bench/timer.hpp, StreamGate)
   std::vector<std::string> benchmark_args;  // --benchmark_* flags, in order, for benchmark::Initialize
 };
 

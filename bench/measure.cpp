@@ -60,6 +60,11 @@ nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, 
                                                   {"max_ci_rel", rule.max_ci_rel},
                                                   {"max_seconds", rule.max_seconds}};
   j["short_kernel_us"] = kShortKernelSeconds * 1e6;
+  const StopRule ceilings = ceiling_stop_rule();
+  j["ceiling_stop_rule"] = {{"min_samples", ceilings.min_samples},
+                            {"max_samples", ceilings.max_samples},
+                            {"max_ci_rel", ceilings.max_ci_rel},
+                            {"max_seconds", ceilings.max_seconds}};
   j["benchmark_args"] = o.benchmark_args;
   return j;
 }
@@ -188,6 +193,7 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
                   {"end", roofs_json(counts.roofs_end, counts.roofs_end_at)},
                   {"points_judged_against", counts.rejudged ? "both passes, interpolated in time" : "the start pass"}};
   env["cublas_workspace_bytes"] = kCublasWorkspaceBytes;
+  env["stream_gate"] = counts.gate;
   env["interrupted"] = counts.interrupted;
   env["device_failed"] = counts.device_failed;
   write_env_json(folder, env);

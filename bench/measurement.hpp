@@ -24,6 +24,7 @@ struct Measurement {
   std::optional<double> rel_error;
   std::vector<Telemetry> telemetry;       // NVML readings: the first before warm-up, the last after the samples
   std::optional<double> probe_clock_mhz;  // the clock probe's mean SM clock over the samples
+  double timed_until = 0;                 // steady-clock seconds when the last sample ended
   std::optional<CounterValues> counters;  // the counter pass, with --counters
 };
 

@@ -78,13 +78,20 @@ IntervalTelemetry interval_telemetry(const Telemetry& before, const Telemetry& a
   if (before.energy_mj && after.energy_mj && *after.energy_mj > *before.energy_mj) {
     out.power_w_mean = static_cast<double>(*after.energy_mj - *before.energy_mj) / 1e3 / seconds;
   }
-  const auto fraction = [&](const std::optional<std::uint64_t>& a, const std::optional<std::uint64_t>& b) {
+  // Violation time over the driver's timestamps of the two values (not the host's clock: the counter is sampled by the
+  // driver, and its time is what the violation time accumulated over).
+  const auto fraction = [](const std::optional<std::uint64_t>& a, const std::optional<std::uint64_t>& b,
+                           const std::optional<std::uint64_t>& a_us, const std::optional<std::uint64_t>& b_us) {
     std::optional<double> f;
-    if (a && b && *b >= *a) f = std::min(1.0, static_cast<double>(*b - *a) / 1e9 / seconds);
+    if (a && b && a_us && b_us && *b >= *a && *b_us > *a_us) {
+      f = std::min(1.0, static_cast<double>(*b - *a) / 1e3 / static_cast<double>(*b_us - *a_us));
+    }
     return f;
   };
-  out.power_capped_fraction = fraction(before.power_capped_ns, after.power_capped_ns);
-  out.thermal_capped_fraction = fraction(before.thermal_capped_ns, after.thermal_capped_ns);
+  out.power_capped_fraction =
+      fraction(before.power_capped_ns, after.power_capped_ns, before.power_capped_at_us, after.power_capped_at_us);
+  out.thermal_capped_fraction = fraction(before.thermal_capped_ns, after.thermal_capped_ns, before.thermal_capped_at_us,
+                                         after.thermal_capped_at_us);
   return out;
 }
 
@@ -158,9 +165,11 @@ Telemetry Nvml::read(void* device) const {
   NvmlViolationTime violation{};
   if (api_->violation_status && api_->violation_status(device, kNvmlPerfPolicyPower, &violation) == kNvmlSuccess) {
     t.power_capped_ns = violation.violation_time;
+    t.power_capped_at_us = violation.reference_time;
   }
   if (api_->violation_status && api_->violation_status(device, kNvmlPerfPolicyThermal, &violation) == kNvmlSuccess) {
     t.thermal_capped_ns = violation.violation_time;
+    t.thermal_capped_at_us = violation.reference_time;
   }
   t.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   return t;

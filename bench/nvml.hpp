@@ -18,14 +18,17 @@ struct Telemetry {
   std::optional<double> power_w;
   std::optional<std::uint64_t> throttle_reasons;  // NVML clocks-event reason bit mask
   // Counters that accumulate, so two readings give what happened between them (interval_telemetry):
-  std::optional<std::uint64_t> energy_mj;          // energy since the driver loaded (Volta and later)
-  std::optional<std::uint64_t> power_capped_ns;    // time the clocks were held down by the power cap
-  std::optional<std::uint64_t> thermal_capped_ns;  // ... by a thermal limit
-  double host_seconds = 0;                         // when it was read (steady clock)
+  std::optional<std::uint64_t> energy_mj;             // energy since the driver loaded (Volta and later)
+  std::optional<std::uint64_t> power_capped_ns;       // time the clocks were held down by the power cap
+  std::optional<std::uint64_t> thermal_capped_ns;     // ... by a thermal limit
+  std::optional<std::uint64_t> power_capped_at_us;    // the driver's timestamp of power_capped_ns
+  std::optional<std::uint64_t> thermal_capped_at_us;  // ... of thermal_capped_ns
+  double host_seconds = 0;                            // when it was read (steady clock)
 };
 
 // What two readings say about the interval between them: mean board power from the energy counter, and the fraction
-// of the interval the clocks were held down by power or by temperature (NVML's violation counters). Empty where a
+// of the interval the clocks were held down by power or by temperature (NVML's violation counters, each over the
+// driver's own timestamps of them). Empty where a
 // counter is missing or did not advance, or the interval is shorter than kMinTelemetryInterval: the driver updates
 // these counters every few tens of milliseconds, so a shorter interval would read mostly quantization.
 struct IntervalTelemetry {

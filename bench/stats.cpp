@@ -67,10 +67,10 @@ const char* stop_name(Stop stop) {
 
 Stop stop_decision(const std::vector<double>& samples, double elapsed_seconds, const StopRule& rule) {
   const int n = static_cast<int>(samples.size());
-  if (n < rule.min_samples) return Stop::kContinue;
-  if (rule.min_samples == rule.max_samples) return Stop::kFixed;
-  if (n >= rule.max_samples) return Stop::kSampleCap;
+  if (n < std::max(rule.min_samples, 1)) return Stop::kContinue;
+  if (rule.min_samples >= rule.max_samples) return Stop::kFixed;
   if (median_ci_rel(samples) <= rule.max_ci_rel) return Stop::kConverged;
+  if (n >= rule.max_samples) return Stop::kSampleCap;
   if (elapsed_seconds >= rule.max_seconds) return Stop::kTimeCap;
   return Stop::kContinue;
 }
@@ -80,7 +80,17 @@ std::vector<double> sample_until_stable(const std::function<double()>& one_sampl
   std::vector<double> samples;
   const double started = clock();
   Stop stop = Stop::kContinue;
-  while ((stop = stop_decision(samples, clock() - started, rule)) == Stop::kContinue) samples.push_back(one_sample());
+  // The interval is looked at after every sample up to 100, then every 5 % more (each look sorts the samples).
+  std::size_t next_look = 0;
+  while (true) {
+    const bool capped = static_cast<int>(samples.size()) >= rule.max_samples || clock() - started >= rule.max_seconds;
+    if (samples.size() >= next_look || capped) {
+      stop = stop_decision(samples, clock() - started, rule);
+      if (stop != Stop::kContinue) break;
+      next_look = samples.size() < 100 ? samples.size() + 1 : samples.size() + samples.size() / 20;
+    }
+    samples.push_back(one_sample());
+  }
   if (why) *why = stop;
   return samples;
 }

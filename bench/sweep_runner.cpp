@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nvtx3/nvtx3.hpp>
@@ -21,14 +22,6 @@ namespace {
 
 constexpr std::uint64_t kSeed = 0x5EED;
 
-// Ceilings: at least 20 samples, and up to a second each to pin the median down (they are the roofs every point is
-// judged against).
-StopRule ceiling_rule() {
-  StopRule rule;
-  rule.min_samples = 20;
-  rule.max_seconds = 1.0;
-  return rule;
-}
 const char* const kInterrupted = "interrupted";
 
 double now_seconds() {
@@ -51,12 +44,21 @@ bool matches_filter(const std::string& name) {
 }
 
 std::vector<std::string> sample_header() {
-  // candidates since schema version 2; ceiling_pass (start or end, for ceilings) since version 3.
-  return {"run_id", "model",   "series",  "op",         "phase",   "impl",       "dtype",
-          "batch",  "seq_len", "l2_mode", "repetition", "time_us", "candidates", "ceiling_pass"};
+  // candidates since schema version 2; ceiling_pass (start or end, for ceilings) and launches_per_sample (the kernels
+  // behind one sample, whose time is per kernel) since version 3.
+  return {"run_id",     "model",   "series",     "op",           "phase",
+          "impl",       "dtype",   "batch",      "seq_len",      "l2_mode",
+          "repetition", "time_us", "candidates", "ceiling_pass", "launches_per_sample"};
 }
 
 }  // namespace
+
+StopRule ceiling_stop_rule() {
+  StopRule rule;
+  rule.min_samples = 20;
+  rule.max_seconds = 1.0;
+  return rule;
+}
 
 std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
@@ -132,7 +134,15 @@ SweepRunner::SweepRunner(const Options& options, const roofline::ModelConfig& mo
   stream_ = std::make_unique<CudaStream>();
   cublas_ = std::make_unique<CublasHandle>(stream_->get());
   if (options_.l2 == L2Mode::kCold) flusher_ = std::make_unique<L2Flusher>(device_.l2_bytes, device_.sm_count);
-  gate_ = std::make_unique<StreamGate>();
+  if (!options_.gate) {
+    spdlog::info("--no-gate: samples are not gated, and include the host's launch latency");
+  } else if (const char* tool = std::getenv("CUDA_INJECTION64_PATH"); tool && *tool) {
+    // A profiler or sanitizer is attached (it sets this): its launches may block the host, which a gate would wait
+    // out on every sample.
+    spdlog::info("a CUDA tool is attached (CUDA_INJECTION64_PATH): samples are not gated");
+  } else {
+    gate_ = std::make_unique<StreamGate>();
+  }
   probe_ = std::make_unique<ClockProbe>(device_.sm_count);
   if (options_.counters) {
     std::string why;
@@ -158,7 +168,7 @@ void SweepRunner::register_ceilings(const std::string& pass) {
     task->flops = flops;
     task->bytes = bytes;
     task->pass = pass;
-    task->rule = ceiling_rule();
+    task->rule = ceiling_stop_rule();
     tasks_.push_back(std::move(task));
   };
   add("dram_read", roofline::Dtype::kF16, 0, static_cast<double>(stream_bytes));
@@ -249,7 +259,11 @@ Measurement SweepRunner::guarded(benchmark::State& state, const Task& task) {
   } catch (const std::exception& e) {  // nothing may escape into Google Benchmark: it is a row, and the sweep goes on
     bool sticky = false;
     m = failed_measurement(e, &sticky);
-    if (sticky) counts_.device_failed = true;
+    if (sticky) {
+      counts_.device_failed = true;
+    } else {
+      cudaGetLastError();  // a failed call's error stays pending: the next point's first launch must not report it
+    }
   }
   if (m.status == roofline::kStatusOk && m.samples_s.empty()) {
     m.status = roofline::kStatusError;
@@ -265,7 +279,7 @@ Measurement SweepRunner::guarded(benchmark::State& state, const Task& task) {
   for (auto _ : state) state.SetIterationTime(median);
   state.counters["samples"] = static_cast<double>(m.samples_s.size());
   state.counters["launches_per_sample"] = m.launches_per_sample;
-  state.counters["median_ci_rel"] = median_ci_rel(m.samples_s);
+  if (const double ci = median_ci_rel(m.samples_s); std::isfinite(ci)) state.counters["median_ci_rel"] = ci;
   if (task.kind == Task::Kind::kProblem) {
     const roofline::Cost cost = roofline::cost_of(plan_.measurements[task.measurement]);
     state.counters["FLOP/s"] =
@@ -283,13 +297,11 @@ void SweepRunner::time_point(const Launch& launch, const std::function<void(int,
   TimingPlan single;
   single.flusher = flusher_.get();
   single.gate = gate_.get();
-  m.telemetry.push_back(nvml_.read(device_.nvml_device));
   const double estimate = warm_up(launch, stream, single);
-  probe_->before(stream);
-  std::vector<double> single_samples = time_until_stable(launch, stream, single, rule, &m.stop);
 
-  // A short kernel (cold) or any kernel (warm: back to back is what warm means) is also timed in batches. Cold: a
-  // flush, then each launch of the batch on its own copy of the operands, so every one of them reads from DRAM.
+  // A short kernel (cold) or any kernel (warm: back to back is what warm means) is timed in batches too, and the batch
+  // is the reported time. Cold: a flush, then each launch of the batch on its own copy of the operands, so that every
+  // one of them reads from DRAM.
   int launches = 0;
   if (warm) {
     launches = batched_launches(estimate, 32);
@@ -297,35 +309,54 @@ void SweepRunner::time_point(const Launch& launch, const std::function<void(int,
     const int wanted = batched_launches(estimate, 32);
     launches = wanted >= 2 ? batched_launches(estimate, make_copies(wanted)) : 0;
   }
-  if (launches >= 2) {
-    TimingPlan batched;
-    batched.flusher = flusher_.get();
-    batched.gate = gate_.get();
-    batched.warmup_min_seconds = 0.002;  // the clocks are up already: this warms the copies and the graph
-    std::unique_ptr<CudaGraph> graph;
-    int next = 0;
-    Launch body;
-    if (warm) {  // one CUDA graph of the launches: no per-launch overhead between them
+  // The clock probe and NVML's counters bracket the samples behind the reported median (flushes between them
+  // included), nothing else.
+  const auto timed = [&](const Launch& body, const TimingPlan& plan) {
+    m.telemetry.push_back(nvml_.read(device_.nvml_device));
+    probe_->before(stream);
+    m.samples_s = time_until_stable(body, stream, plan, rule, &m.stop);
+    probe_->after(stream);
+    m.probe_clock_mhz = probe_->mean_mhz(stream);
+    m.telemetry.push_back(nvml_.read(device_.nvml_device));
+    m.timed_until = now_seconds();
+  };
+  if (launches < 2) {
+    timed(launch, single);
+    return;
+  }
+  // The single-launch median of a batched point is a second opinion (time_us_single): a smaller share of the time.
+  StopRule single_rule = rule;
+  if (single_rule.min_samples < single_rule.max_samples) single_rule.max_seconds = rule.max_seconds / 5;
+  Stop single_stop = Stop::kContinue;
+  m.single_samples_s = time_until_stable(launch, stream, single, single_rule, &single_stop);
+
+  TimingPlan batched;
+  batched.flusher = flusher_.get();
+  batched.gate = gate_.get();
+  batched.warmup_min_seconds = 0.002;  // the clocks are up already: this warms the copies and the graph
+  std::unique_ptr<CudaGraph> graph;
+  int next = 0;
+  Launch body = [&](cudaStream_t s) {  // cold: launch i of a batch on copy i
+    launch_copy(next, s);
+    next = (next + 1) % launches;
+  };
+  batched.launches_per_sample = launches;
+  if (warm) {  // one CUDA graph of the launches, so that no host launch cost sits between them
+    try {
       graph = std::make_unique<CudaGraph>(launch, launches, stream);
       body = [&graph](cudaStream_t s) { graph->launch(s); };
+      batched.launches_per_sample = 1;
       batched.kernels_per_launch = launches;
-    } else {
-      body = [&](cudaStream_t s) {
-        launch_copy(next, s);
-        next = (next + 1) % launches;
-      };
-      batched.launches_per_sample = launches;
+    } catch (const CudaError& e) {
+      if (e.sticky()) throw;
+      body = launch;  // plain launches back to back on the same operands, gated: still warm, still queued whole
+      m.reason =
+          std::string("warm batches are plain launches back to back: CUDA graph capture failed (") + e.what() + ")";
     }
-    warm_up(body, stream, batched);
-    m.samples_s = time_until_stable(body, stream, batched, rule, &m.stop);
-    m.single_samples_s = std::move(single_samples);
-    m.launches_per_sample = launches;
-  } else {
-    m.samples_s = std::move(single_samples);
   }
-  probe_->after(stream);
-  m.probe_clock_mhz = probe_->mean_mhz(stream);
-  m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  warm_up(body, stream, batched);
+  timed(body, batched);
+  m.launches_per_sample = launches;
 }
 
 Measurement SweepRunner::measure_problem(const Task& task) {
@@ -337,8 +368,9 @@ Measurement SweepRunner::measure_problem(const Task& task) {
   ProblemBuffers& buffers = *copies.front();
   const std::int64_t c_elements = buffers.c.bytes() / 2;
   Measurement m;
-  DeviceBuffer workspace;               // the variant's scratch space, if it needs any (shared: launches are serial)
-  std::vector<kernels::GemmArgs> args;  // a hand kernel's arguments, one per copy
+  std::vector<DeviceBuffer> workspaces;  // the variant's scratch space, if it needs any: one per copy, so that a
+                                         // batch's launches find theirs as cold as a single launch does
+  std::vector<kernels::GemmArgs> args;   // a hand kernel's arguments, one per copy
   std::function<void(int, cudaStream_t)> launch_copy;
   if (task.impl == "cublas") {
     launch_copy = [&](int copy, cudaStream_t) { cublas_gemm(cublas_->get(), *copies[copy]); };
@@ -352,8 +384,8 @@ Measurement SweepRunner::measure_problem(const Task& task) {
   } else {
     kernels::GemmArgs first = buffers.args();
     first.sm_count = device_.sm_count;
-    workspace = DeviceBuffer(static_cast<std::int64_t>(task.variant->workspace_bytes(first)));
-    first.workspace = workspace.get();
+    workspaces.emplace_back(static_cast<std::int64_t>(task.variant->workspace_bytes(first)));
+    first.workspace = workspaces.back().get();
     args.push_back(first);
     launch_copy = [&](int copy, cudaStream_t s) { BENCH_LLAMA_CUDA_CHECK(task.variant->launch(args[copy], s)); };
     // Validate before timing: cuBLAS's output becomes the reference, the output is poisoned, the kernel runs.
@@ -385,13 +417,15 @@ Measurement SweepRunner::measure_problem(const Task& task) {
         if (!args.empty()) {
           kernels::GemmArgs more = copies.back()->args();
           more.sm_count = device_.sm_count;
-          more.workspace = workspace.get();
+          workspaces.emplace_back(static_cast<std::int64_t>(task.variant->workspace_bytes(more)));
+          more.workspace = workspaces.back().get();
           args.push_back(more);
         }
       }
     } catch (const CudaError& e) {
       if (!e.out_of_memory()) throw;
       cudaGetLastError();  // an allocation failure is not sticky: clear it and time with the copies there are
+      if (!args.empty()) copies.resize(args.size());  // a copy whose workspace did not fit is no copy
     }
     return static_cast<int>(copies.size());
   };
@@ -444,13 +478,14 @@ Measurement SweepRunner::measure_ceiling(const Task& task) {
     gemm = std::make_unique<ProblemBuffers>(p, stream, kSeed);
     launch = [&](cudaStream_t) { cublas_gemm(cublas_->get(), *gemm); };
   }
-  m.telemetry.push_back(nvml_.read(device_.nvml_device));
   warm_up(launch, stream, plan);
+  m.telemetry.push_back(nvml_.read(device_.nvml_device));
   probe_->before(stream);
   m.samples_s = time_until_stable(launch, stream, plan, task.rule, &m.stop);
   probe_->after(stream);
   m.probe_clock_mhz = probe_->mean_mhz(stream);
   m.telemetry.push_back(nvml_.read(device_.nvml_device));
+  m.timed_until = now_seconds();
   return m;
 }
 
@@ -464,7 +499,7 @@ void SweepRunner::count(const roofline::PointRow& row) {
 void SweepRunner::write_rows(const Task& task, const Measurement& m) {
   if (m.status == kInterrupted) return;  // not run: no row
   const bool warm = options_.l2 == L2Mode::kWarm;
-  const double at = now_seconds() - started_;
+  const double at = (m.timed_until > 0 ? m.timed_until : now_seconds()) - started_;
   std::vector<roofline::PointRow> rows;
   if (task.kind == Task::Kind::kCeiling) {
     rows.push_back(
@@ -502,7 +537,8 @@ void SweepRunner::write_rows(const Task& task, const Measurement& m) {
       samples_.write_row({run_.run_id, row.model, row.series, row.op, row.phase, row.impl, row.dtype,
                           roofline::csv_number(row.batch), roofline::csv_number(row.seq_len), run_.l2_mode,
                           std::to_string(i), roofline::csv_number(m.samples_s[i] * 1e6),
-                          roofline::csv_number(row.candidates), row.ceiling_pass});
+                          roofline::csv_number(row.candidates), row.ceiling_pass,
+                          std::to_string(m.launches_per_sample)});
     }
     count(row);
   }
@@ -563,6 +599,9 @@ SweepCounts SweepRunner::run() {
   reporter.Finalize();
   benchmark::ClearRegisteredBenchmarks();
   if (report_failure_) std::rethrow_exception(report_failure_);
+  counts_.gate = !gate_ ? (options_.gate ? "off: a CUDA tool is attached (CUDA_INJECTION64_PATH)" : "off: --no-gate")
+                 : gate_->enabled() ? "on"
+                                    : "off from a point on: " + gate_->why();
   if (start_ceilings_ > 0) counts_.roofs_start_at = start_ceilings_at_sum_ / start_ceilings_;
   if (end_ceilings_ > 0) counts_.roofs_end_at = end_ceilings_at_sum_ / end_ceilings_;
   if (start_ceilings_ > 0 && end_ceilings_ > 0 && !counts_.interrupted && !counts_.device_failed) rejudge();
@@ -570,7 +609,7 @@ SweepCounts SweepRunner::run() {
 }
 
 void SweepRunner::rejudge() {
-  const std::string path = rows_.path(), rewritten = rows_.path() + ".rejudged";
+  const std::string path = rows_.path(), rewritten = folder_ + "/.roofline.csv.rejudged";
   const SweepCounts before = counts_;
   counts_.ok = counts_.invalid = counts_.skipped = counts_.error = 0;
   try {
@@ -588,6 +627,7 @@ void SweepRunner::rejudge() {
         out.write_row(roofline::csv_cells(row));
         count(row);
       }
+      out.sync();  // on disk before it replaces the file written live
     }
     std::filesystem::rename(rewritten, path);  // atomic: the file is either the one written live or this one
     counts_.rejudged = true;

@@ -34,7 +34,12 @@ struct SweepCounts {
   MeasuredRoofs roofs_start, roofs_end;
   double roofs_start_at = 0, roofs_end_at = 0;
   bool rejudged = false;
+  std::string gate;  // "on", or why samples were not (or stopped being) gated
 };
+
+// Ceilings: at least 20 samples, and up to a second each to pin the median down (they are the roofs every point is
+// judged against); --repetitions does not apply to them.
+StopRule ceiling_stop_rule();
 
 // Set by the SIGINT/SIGTERM handler; benchmarks that have not started yet are not run.
 std::atomic<bool>& stop_requested();

@@ -1,5 +1,7 @@
 #include "bench/timer.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,8 +25,6 @@ void L2Flusher::flush(cudaStream_t stream) const {
 
 namespace {
 
-constexpr std::uint64_t kGateTimeoutNs = 1'000'000'000;  // a host that takes a second to enqueue a sample is broken
-
 // Releases a held gate when it goes out of scope, so that an exception between hold and release cannot leave the GPU
 // waiting for the timeout.
 struct GateRelease {
@@ -34,9 +34,13 @@ struct GateRelease {
   }
 };
 
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
-StreamGate::StreamGate() {
+StreamGate::StreamGate(std::uint64_t timeout_ns) : timeout_ns_(timeout_ns) {
   BENCH_LLAMA_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&host_), 2 * sizeof(int), cudaHostAllocMapped));
   host_[0] = 1;
   host_[1] = 0;
@@ -47,25 +51,30 @@ StreamGate::~StreamGate() {
 }
 
 void StreamGate::hold(cudaStream_t stream) {
-  reinterpret_cast<volatile int*>(host_)[0] = 0;
-  reinterpret_cast<volatile int*>(host_)[1] = 0;
+  __atomic_store_n(&host_[1], 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&host_[0], 0, __ATOMIC_RELEASE);
   int* device = nullptr;
   BENCH_LLAMA_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&device), host_, 0));
-  const cudaError_t status = kernels::stream_gate(device, device + 1, kGateTimeoutNs, stream);
+  const cudaError_t status = kernels::stream_gate(device, device + 1, timeout_ns_, stream);
   if (status != cudaSuccess) release();
   BENCH_LLAMA_CUDA_CHECK(status);
 }
 
-void StreamGate::release() { reinterpret_cast<volatile int*>(host_)[0] = 1; }
+// A release store: everything the host did before it is visible to whoever sees the flag (the gate only reads it, but
+// on a weakly ordered host, such as a Grace CPU, the store must not be held back either).
+void StreamGate::release() { __atomic_store_n(&host_[0], 1, __ATOMIC_RELEASE); }
 
-bool StreamGate::timed_out() const { return reinterpret_cast<volatile int*>(host_)[1] != 0; }
+bool StreamGate::timed_out() const { return __atomic_load_n(&host_[1], __ATOMIC_ACQUIRE) != 0; }
 
 double warm_up(const Launch& launch, cudaStream_t stream, const TimingPlan& plan) {
   CudaEvent start, stop;
+  TimingPlan first = plan;
+  first.gate = nullptr;  // the first launch may load the kernel's code, which must not wait behind a held gate
   const int kernels_per_sample = plan.launches_per_sample * plan.kernels_per_launch;
-  double total = 0;
-  int kernels = 0;
-  while (kernels < plan.warmup_launches || total < plan.warmup_min_seconds) {
+  const double started = now_seconds();
+  double total = time_sample(launch, stream, first, start, stop) * kernels_per_sample;
+  int kernels = kernels_per_sample;
+  while (kernels < plan.warmup_launches || now_seconds() - started < plan.warmup_min_seconds) {
     total += time_sample(launch, stream, plan, start, stop) * kernels_per_sample;
     kernels += kernels_per_sample;
     if (kernels >= 1000) break;  // a kernel of a few microseconds: enough
@@ -75,10 +84,11 @@ double warm_up(const Launch& launch, cudaStream_t stream, const TimingPlan& plan
 
 double time_sample(const Launch& launch, cudaStream_t stream, const TimingPlan& plan, const CudaEvent& start,
                    const CudaEvent& stop) {
+  const bool gated = plan.gate && plan.gate->enabled();
   if (plan.flusher) plan.flusher->flush(stream);
   {
     GateRelease release{nullptr};
-    if (plan.gate) {
+    if (gated) {
       plan.gate->hold(stream);
       release.gate = plan.gate;
     }
@@ -87,10 +97,12 @@ double time_sample(const Launch& launch, cudaStream_t stream, const TimingPlan& 
     BENCH_LLAMA_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
   }
   BENCH_LLAMA_CUDA_CHECK(cudaEventSynchronize(stop.get()));
-  if (plan.gate && plan.gate->timed_out()) {
-    throw std::runtime_error(
-        "the stream gate gave up waiting for the host (over a second to enqueue one sample): the sample would time "
-        "the host, not the GPU");
+  if (gated && plan.gate->timed_out()) {  // the gate let the stream go before the host had queued the sample
+    plan.gate->disable(
+        "a stream gate waited out its timeout (the host took that long to queue one sample, or a tool makes launches "
+        "block): samples are no longer gated, and include the host's launch latency");
+    spdlog::warn("{}", plan.gate->why());
+    return time_sample(launch, stream, plan, start, stop);  // taken again, ungated
   }
   float ms = 0;
   BENCH_LLAMA_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
@@ -100,10 +112,7 @@ double time_sample(const Launch& launch, cudaStream_t stream, const TimingPlan& 
 std::vector<double> time_until_stable(const Launch& launch, cudaStream_t stream, const TimingPlan& plan,
                                       const StopRule& rule, Stop* why) {
   CudaEvent start, stop;
-  const auto clock = [] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  };
-  return sample_until_stable([&] { return time_sample(launch, stream, plan, start, stop); }, rule, clock, why);
+  return sample_until_stable([&] { return time_sample(launch, stream, plan, start, stop); }, rule, now_seconds, why);
 }
 
 int batched_launches(double seconds, int max_copies) {
@@ -121,11 +130,17 @@ CudaGraph::CudaGraph(const Launch& launch, int times, cudaStream_t stream) {
     cudaGraph_t broken = nullptr;
     cudaStreamEndCapture(stream, &broken);
     if (broken) cudaGraphDestroy(broken);
+    cudaGetLastError();  // the failed capture's error must not be reported by the next launch
     throw;
   }
-  BENCH_LLAMA_CUDA_CHECK(cudaStreamEndCapture(stream, &graph_));
+  if (const cudaError_t status = cudaStreamEndCapture(stream, &graph_); status != cudaSuccess) {
+    cudaGetLastError();
+    BENCH_LLAMA_CUDA_CHECK(status);
+  }
   if (const cudaError_t status = cudaGraphInstantiate(&exec_, graph_, 0); status != cudaSuccess) {
     cudaGraphDestroy(graph_);
+    graph_ = nullptr;
+    cudaGetLastError();
     BENCH_LLAMA_CUDA_CHECK(status);
   }
 }

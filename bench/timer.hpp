@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "bench/cuda_raii.hpp"
@@ -32,19 +33,26 @@ using Launch = std::function<void(cudaStream_t)>;
 
 // Holds a stream while a sample is enqueued (kernels::stream_gate), so that the sample's start event, launches and stop
 // event are all queued before any of them runs: the events then time the GPU, not the host's launch latency or rate
-// (which, for a few-microsecond kernel, is as long as the kernel).
+// (which, for a few-microsecond kernel, is as long as the kernel). If a gate ever waits out its timeout (a host that
+// stalls, or a tool such as a profiler that makes launches block), the gate turns itself off for the rest of the run:
+// the sample is taken again without it, and later samples are not gated (why() says so).
 class StreamGate {
  public:
-  StreamGate();
+  explicit StreamGate(std::uint64_t timeout_ns = 1'000'000'000);
   ~StreamGate();
   StreamGate(const StreamGate&) = delete;
   StreamGate& operator=(const StreamGate&) = delete;
   void hold(cudaStream_t stream);  // enqueues the gate; the stream waits from then on
   void release();                  // lets it go (again harmless)
   bool timed_out() const;          // the last gate gave up waiting (read after the stream synchronized)
+  bool enabled() const { return why_.empty(); }
+  void disable(const std::string& why) { why_ = why; }
+  const std::string& why() const { return why_; }  // empty while enabled
 
  private:
   int* host_ = nullptr;  // pinned and mapped: [0] the flag, [1] the gate's timed-out mark
+  std::uint64_t timeout_ns_;
+  std::string why_;
 };
 
 struct TimingPlan {
@@ -53,10 +61,13 @@ struct TimingPlan {
   int launches_per_sample = 1;         // calls of the Launch back to back between the two events of one sample
   int kernels_per_launch = 1;          // kernels one call runs (a CUDA graph of several); the time is divided by both
   const L2Flusher* flusher = nullptr;  // cold mode when set: flushed before every sample
-  StreamGate* gate = nullptr;          // when set, each sample is queued whole before it runs
+  StreamGate* gate = nullptr;          // when set (and enabled), each sample is queued whole before it runs
 };
 
-// Runs the warm-up launches; returns the mean time of one kernel in seconds (it sizes the batched samples).
+// Runs the warm-up: at least warmup_launches kernels and warmup_min_seconds of wall time (at most 1000 kernels). Its
+// first sample is not gated and is synchronized: CUDA loads a kernel's code at its first launch, and that load may wait
+// for the GPU to go idle, which a held gate would never let happen. Returns the mean time of one kernel in seconds
+// (it decides whether a point is short, and sizes its batches).
 double warm_up(const Launch& launch, cudaStream_t stream, const TimingPlan& plan);
 
 // Times one sample and returns seconds per kernel.

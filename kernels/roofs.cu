@@ -211,7 +211,10 @@ __global__ void clock_probe_kernel(ClockStamp* stamps) {
   asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
   asm volatile("mov.u64 %0, %%clock64;" : "=l"(cycles));
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(ns));
-  if (sm < static_cast<std::uint32_t>(kClockProbeSlots)) stamps[sm] = ClockStamp{cycles, ns};
+  // One 16-byte store: two blocks on one SM may both write its slot, but never leave one's cycles with the other's ns.
+  if (sm < static_cast<std::uint32_t>(kClockProbeSlots)) {
+    *reinterpret_cast<ulonglong2*>(&stamps[sm]) = make_ulonglong2(cycles, ns);
+  }
 }
 
 __global__ void stream_gate_kernel(const volatile int* flag, int* timed_out, std::uint64_t timeout_ns) {

@@ -50,7 +50,7 @@ inline double mma_peak_rotating_flops(int blocks, int iterations) { return mma_p
 
 // One SM's clock stamp: its cycle counter (%clock64, at the SM clock) and the global nanosecond timer (%globaltimer)
 // read together. Two stamps of the same SM taken before and after a timed interval give that SM's mean clock over it.
-struct ClockStamp {
+struct alignas(16) ClockStamp {
   std::uint64_t cycles = 0;
   std::uint64_t ns = 0;  // 0: no block ran on this SM
 };
@@ -60,6 +60,7 @@ struct ClockStamp {
 // waiting and sets *timed_out (device memory) to 1, so a host that never releases it cannot hang the GPU.
 cudaError_t stream_gate(const volatile int* flag, int* timed_out, std::uint64_t timeout_ns, cudaStream_t stream);
 
+static_assert(sizeof(ClockStamp) == 16, "clock_probe writes a stamp with one 16-byte store");
 // Slots clock_probe fills: one per SM id (%smid < %nsmid, which no GPU yet reaches).
 inline constexpr int kClockProbeSlots = 1024;
 

@@ -111,6 +111,10 @@ CsvWriter::~CsvWriter() {
   }
 }
 
+void CsvWriter::sync() {
+  if (fd_ >= 0 && ::fsync(fd_) != 0) throw CsvError("cannot write " + path_ + " to disk: " + errno_text());
+}
+
 void CsvWriter::write_row(const std::vector<std::string>& cells) {
   if (cells.size() != columns_) {
     throw CsvError(path_ + ": a row has " + std::to_string(cells.size()) + " cells, the header " +

@@ -39,6 +39,8 @@ class CsvWriter {
   // Writes the whole row with one write(2) on an O_APPEND descriptor; on a short write the file is cut back to
   // its last complete row and CsvError is thrown.
   void write_row(const std::vector<std::string>& cells);
+  // Flushes the file to disk (fsync); throws CsvError if it cannot.
+  void sync();
   const std::string& path() const { return path_; }
   std::int64_t rows_written() const { return rows_; }
 

@@ -83,9 +83,9 @@ const std::vector<Column> kColumns = {
     {"intensity", "FLOP/byte", "Analytic operational intensity, flops / bytes_min.", field(&PointRow::intensity)},
     // measurement
     {"time_us_median", "us",
-     "Median time per kernel over the samples (CUDA events). A sample is one launch between two events, or for a "
-     "point under 20 us launches_per_sample launches back to back (cold: one flush, then each on its own copy of "
-     "the operands; warm: one CUDA graph), divided by their number.",
+     "Median time per kernel over the samples (CUDA events). A sample is one launch between two events, or "
+     "launches_per_sample launches back to back divided by their number: for a point under 20 us in cold mode (one "
+     "flush, then each launch on its own copy of the operands), for every point in warm mode (one CUDA graph).",
      field(&PointRow::time_us_median)},
     {"time_us_min", "us", "Fastest sample.", field(&PointRow::time_us_min)},
     {"time_cv", "", "Coefficient of variation of the samples (stddev / mean).", field(&PointRow::time_cv)},
@@ -133,7 +133,10 @@ const std::vector<Column> kColumns = {
      field(&PointRow::status)},
     {"rel_error", "", "Relative error ||out - ref|| / ||ref|| against cuBLAS (hand kernels only).",
      field(&PointRow::rel_error)},
-    {"reason", "", "Why a row is not ok, or a note on a predicted row.", field(&PointRow::reason)},
+    {"reason", "",
+     "Why a row is not ok, or a note on a predicted row or on how an ok row was measured (e.g. a warm batch that "
+     "could not be a CUDA graph).",
+     field(&PointRow::reason)},
     // extensions of version 1
     {"buffer_bytes", "byte", "Device memory the point's operand buffers take.", field(&PointRow::buffer_bytes)},
     {"roof_source", "", "measured or datasheet: the roof behind attainable_tflops and roof_fraction.",
@@ -162,7 +165,7 @@ const std::vector<Column> kColumns = {
      "when that is batched, equal to it otherwise.",
      field(&PointRow::time_us_single)},
     {"launches_per_sample", "",
-     "Kernels behind one sample of time_us_median: 1, or the batch of a point under 20 us (version 3).",
+     "Kernels behind one sample of time_us_median: 1, or a batch (cold: points under 20 us; warm: every point).",
      field(&PointRow::launches_per_sample)},
     {"median_ci_rel", "",
      "Half-width of the distribution-free 95 % confidence interval of time_us_median, over the median.",
@@ -176,13 +179,15 @@ const std::vector<Column> kColumns = {
     {"clock_low", "", "true if sm_clock_mhz is below 75 % of sm_clock_max_mhz: a point measured at slow clocks.",
      field(&PointRow::clock_low)},
     {"power_w_mean", "W",
-     "Mean board power from warm-up to the last sample (NVML energy counter); empty for intervals under 0.1 s.",
+     "Mean board power over the samples behind time_us_median (NVML energy counter); empty for intervals under "
+     "0.1 s, which the counter's update period would make mostly quantization.",
      field(&PointRow::power_w_mean)},
     {"power_capped_fraction", "",
-     "Fraction of that interval the clocks were held down by the power cap (NVML violation counter).",
+     "Fraction of the time the clocks were held down by the power cap (NVML violation counter, over the driver's "
+     "timestamps of it) around those samples; empty for intervals under 0.1 s.",
      field(&PointRow::power_capped_fraction)},
     {"thermal_capped_fraction", "", "The same for thermal limits.", field(&PointRow::thermal_capped_fraction)},
-    {"measured_at_s", "s", "Seconds from the start of the sweep to the end of the point's (or ceiling's) timing.",
+    {"measured_at_s", "s", "Seconds from the start of the sweep to the point's (or ceiling's) last timed sample.",
      field(&PointRow::measured_at_s)},
     {"ceiling_pass", "",
      "start or end for ceiling rows: the ceilings are measured before the points and again after them.",

@@ -81,8 +81,15 @@ def with_ceiling_pass(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_key_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` (rows or samples of any version) with the newest version's key columns."""
-    return with_ceiling_pass(with_candidates(df))
+    """`df` (rows or samples of any version) with the newest version's key columns, and for rows the timing columns
+    of version 3: older runs timed one launch per sample (`launches_per_sample` 1, `time_us_single` their median)."""
+    df = with_ceiling_pass(with_candidates(df))
+    if "time_us_median" in df.columns:
+        if "launches_per_sample" not in df.columns:
+            df = df.assign(launches_per_sample=pd.Series(1.0, index=df.index).where(df["time_us_median"].notna()))
+        if "time_us_single" not in df.columns:
+            df = df.assign(time_us_single=df["time_us_median"])
+    return df
 
 
 def csv_path(folder_or_csv: Path) -> Path:

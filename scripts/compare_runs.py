@@ -5,8 +5,10 @@
 
 Points are joined on (model, series, op, phase, impl, dtype, batch, seq_len, candidates, l2_mode, ceiling_pass);
 either run may be of schema version 1, 2 or 3 (version 1 has no candidates: 1 for ar; versions 1 and 2 measured the
-ceilings once, as version 3's start pass). For each, the throughput ratio B / A (from the median
-times) and a verdict from the per-repetition samples (samples.csv):
+ceilings once, as version 3's start pass). For each point, the throughput ratio B / A (from the median times) and a
+verdict from the per-sample times (samples.csv). Where the runs timed a point differently (version 3 times points
+under 20 us in batches of launches, older versions one launch at a time), the ratio compares their single-launch
+medians (`time_us_single`), and the samples, being of different timings, give no verdict beyond SAME or NOISY.
   FASTER / SLOWER  the change is beyond --threshold, beyond noise: the slower run's samples shrunk by (1 + threshold)
                    are still slower (one-sided Mann-Whitney U; Holm's correction over all points keeps the chance of
                    any false verdict in the whole comparison below --alpha);
@@ -27,7 +29,7 @@ import pandas as pd
 from bench_llama_io import POINT_KEYS, InputError, key_frame, load_run, run_metadata
 from scipy.stats import mannwhitneyu
 
-REQUIRED = ["status", "time_us_median", *[k for k in POINT_KEYS if k != "l2_mode"]]
+REQUIRED = ["status", "time_us_median", *[k for k in POINT_KEYS if k not in ("l2_mode", "ceiling_pass")]]
 MIN_SAMPLES = 3
 
 
@@ -51,6 +53,14 @@ def p_value(speedup: float, a: list[float], b: list[float], threshold: float) ->
     slower, faster = (b, a) if speedup < 1 else (a, b)
     shrunk = [t / (1 + threshold) for t in slower]
     return float(mannwhitneyu(shrunk, faster, alternative="greater").pvalue)
+
+
+def same_timing(launches_a, launches_b) -> bool:
+    """Whether both runs timed a point the same way (one launch per sample, or batches of the same size): since schema
+    version 3, points under 20 us are timed in batches, and their median is per kernel of a batch."""
+    a = 1.0 if pd.isna(launches_a) else float(launches_a)
+    b = 1.0 if pd.isna(launches_b) else float(launches_b)
+    return a == b
 
 
 def verdicts(ratios: pd.Series, p_values: pd.Series, threshold: float, alpha: float) -> pd.Series:
@@ -80,12 +90,18 @@ def compare(dir_a: Path, dir_b: Path, threshold: float, alpha: float) -> dict:
     sa, sb = samples_by_key(samples_a), samples_by_key(samples_b)
     records = []
     for _, row in joined.iterrows():
-        speedup = row["time_us_median_a"] / row["time_us_median_b"]
         record = dict(zip(POINT_KEYS, row["_key"]))
-        p = p_value(speedup, sa.get(row["_key"], []), sb.get(row["_key"], []), threshold)
-        record.update(time_us_a=row["time_us_median_a"], time_us_b=row["time_us_median_b"], ratio=speedup, p_value=p)
+        if same_timing(row["launches_per_sample_a"], row["launches_per_sample_b"]):
+            time_a, time_b, compared_on = row["time_us_median_a"], row["time_us_median_b"], "median"
+            p = p_value(time_a / time_b, sa.get(row["_key"], []), sb.get(row["_key"], []), threshold)
+        else:  # one run timed the point in batches, the other one launch at a time: compare what both measured
+            time_a, time_b, compared_on = row["time_us_single_a"], row["time_us_single_b"], "single launch"
+            p = float("nan")  # the samples are of different timings: no test, so beyond the threshold it is NOISY
+        speedup = time_a / time_b
+        record.update(time_us_a=time_a, time_us_b=time_b, ratio=speedup, p_value=p, compared_on=compared_on)
         records.append(record)
-    table = pd.DataFrame(records, columns=[*POINT_KEYS, "time_us_a", "time_us_b", "ratio", "p_value"])
+    columns = [*POINT_KEYS, "time_us_a", "time_us_b", "ratio", "p_value", "compared_on"]
+    table = pd.DataFrame(records, columns=columns)
     table["verdict"] = verdicts(table["ratio"], table["p_value"], threshold, alpha)
     only_a = sorted(set(key_a["_key"]) - set(key_b["_key"]))
     only_b = sorted(set(key_b["_key"]) - set(key_a["_key"]))

@@ -26,6 +26,9 @@ done
   echo "built_on=$(. /etc/os-release && echo "$PRETTY_NAME"), $(ldd --version | head -1)"
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$carry/BUNDLE"
+# Every test binary links every kernel for every architecture: packed, the copies of the same fatbins shrink about 4x
+# (tools/device_run.sh unpacks bin.tgz before its first step).
+tar -czf "$carry/bin.tgz" -C "$carry" bin && rm -rf "$carry/bin"
 # What travels: the tracked tree plus the bundle, at most 64 MiB for the device tool.
 carry_bytes=$(du -sb "$carry" | cut -f1)
 tree_bytes=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)

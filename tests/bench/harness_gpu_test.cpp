@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "bench/counters.hpp"
 #include "bench/cuda_raii.hpp"
@@ -139,6 +140,59 @@ TEST_F(HarnessGpu, AFailedLaunchReleasesTheGate) {
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
   EXPECT_LT(waited, 0.5) << "the stream waited for the gate's timeout: the gate was not released";
   EXPECT_FALSE(gate.timed_out());
+}
+
+// The gate really holds: the host sleeps 50 ms between queuing a sample and releasing it, and the events do not see it.
+TEST_F(HarnessGpu, TheGateHoldsTheStreamUntilReleased) {
+  DeviceBuffer data(4096), sink(64);
+  const Launch tiny = [&](cudaStream_t s) {
+    BENCH_LLAMA_CUDA_CHECK(kernels::cached_read(data.get(), 4096, sink.as<std::uint32_t>(), 1, s));
+  };
+  tiny(stream_->get());  // loaded before any gate holds the stream
+  stream_->synchronize();
+  StreamGate gate;
+  CudaEvent start, stop;
+  gate.hold(stream_->get());
+  BENCH_LLAMA_CUDA_CHECK(cudaEventRecord(start.get(), stream_->get()));
+  tiny(stream_->get());
+  BENCH_LLAMA_CUDA_CHECK(cudaEventRecord(stop.get(), stream_->get()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(cudaEventQuery(stop.get()), cudaErrorNotReady) << "the stream ran while the gate should hold it";
+  gate.release();
+  BENCH_LLAMA_CUDA_CHECK(cudaEventSynchronize(stop.get()));
+  float ms = 0;
+  BENCH_LLAMA_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+  EXPECT_LT(ms, 1.0f) << "the host's 50 ms sleep is inside the events";
+  EXPECT_FALSE(gate.timed_out());
+}
+
+// A gate nobody releases gives up after its timeout and says so; time_sample then turns gating off and retakes the
+// sample without it.
+TEST_F(HarnessGpu, AGateNobodyReleasesTimesOut) {
+  StreamGate gate(20'000'000);  // 20 ms
+  gate.hold(stream_->get());
+  stream_->synchronize();  // returns once the gate gave up
+  EXPECT_TRUE(gate.timed_out());
+  gate.release();
+  EXPECT_TRUE(gate.enabled());  // the gate itself only reports; time_sample decides
+}
+
+// A kernel never launched before in this process, warmed up under a gate: its first launch is not gated, so CUDA's
+// lazy loading of its code cannot wait behind a held stream, and the gate stays on.
+TEST_F(HarnessGpu, AFirstLaunchUnderTheGateDoesNotDeadlock) {
+  const int blocks = prop_.multiProcessorCount;
+  DeviceBuffer sink(blocks * kernels::kMmaPeakWarpsPerBlock * sizeof(float));
+  const Launch fresh = [&](cudaStream_t s) {  // the bf16 rotating peak loop: no other test of this binary runs it
+    BENCH_LLAMA_CUDA_CHECK(kernels::mma_peak_rotating(kernels::Element::kBF16, blocks, 64, sink.as<float>(), s));
+  };
+  StreamGate gate;
+  TimingPlan plan;
+  plan.gate = &gate;
+  const auto before = std::chrono::steady_clock::now();
+  warm_up(fresh, stream_->get(), plan);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
+  EXPECT_TRUE(gate.enabled()) << gate.why();
+  EXPECT_LT(waited, 0.9) << "the warm-up waited out a gate";
 }
 
 // A tiny kernel timed one launch at a time: with the gate, the events see only the GPU's time (a few microseconds);

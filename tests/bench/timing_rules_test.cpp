@@ -120,12 +120,14 @@ TEST(ClockProbe, MedianOverSmsStampedTwice) {
   EXPECT_FALSE(probe_clock_mhz(std::vector<kernels::ClockStamp>(8), after).has_value());  // nothing stamped
 }
 
+// Readings at host time `seconds`; the driver stamps its violation counters at the same time, in microseconds.
 Telemetry counters_at(double seconds, std::uint64_t energy_mj, std::uint64_t power_ns, std::uint64_t thermal_ns) {
   Telemetry t;
   t.host_seconds = seconds;
   t.energy_mj = energy_mj;
   t.power_capped_ns = power_ns;
   t.thermal_capped_ns = thermal_ns;
+  t.power_capped_at_us = t.thermal_capped_at_us = static_cast<std::uint64_t>(seconds * 1e6);
   return t;
 }
 
@@ -135,6 +137,13 @@ TEST(IntervalTelemetry, MeanPowerAndCappedFractionsFromCounters) {
   EXPECT_NEAR(*interval.power_w_mean, 700, 1e-9);  // 350 J in 0.5 s
   EXPECT_NEAR(*interval.power_capped_fraction, 0.4, 1e-9);
   EXPECT_NEAR(*interval.thermal_capped_fraction, 0, 1e-9);
+  // The fraction is over the driver's timestamps of the counter, not the host's interval: a counter sampled 0.25 s
+  // apart, 0.2 s of it capped, is 80 % capped whatever the host's interval was.
+  Telemetry before = counters_at(10.0, 0, 1'000'000'000, 0), after = counters_at(10.5, 0, 1'200'000'000, 0);
+  after.power_capped_at_us = *before.power_capped_at_us + 250'000;
+  EXPECT_NEAR(*interval_telemetry(before, after).power_capped_fraction, 0.8, 1e-9);
+  after.power_capped_at_us = before.power_capped_at_us;  // not sampled again in between: nothing to say
+  EXPECT_FALSE(interval_telemetry(before, after).power_capped_fraction);
   // Too short an interval for counters the driver updates every few tens of milliseconds: nothing, not a guess.
   const auto short_one = interval_telemetry(counters_at(10.0, 1'000'000, 0, 0), counters_at(10.05, 1'035'000, 0, 0));
   EXPECT_FALSE(short_one.power_w_mean || short_one.power_capped_fraction);

@@ -7,8 +7,9 @@ these are test inputs, generated here and in tests/data/, never under results/.
 make_run(..., version=2) writes schema version 2 (a `candidates` column in both files), and with
 phases=("init", "ar", "medusa") adds Medusa steps for each q of `candidates`. version=3 adds what issue 14 brought:
 ceiling rows measured before the points and after them (`ceiling_pass`), each point's `measured_at_s`, and measured
-roofs interpolated in time between the two passes (the end pass 3 % lower, as on a warm GPU). The committed sample is
-version 1.
+roofs interpolated in time between the two passes (the end pass 3 % lower, as on a warm GPU), and decode points timed
+in batches of 20 (`launches_per_sample`), their single-launch median 25 % longer (`time_us_single`). The committed
+sample is version 1.
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20
                         intensity = flops / nbytes
                         achieved = flops / (median * 1e-6) / 1e12
                         roofs = {"peak_tflops_measured": peak_t, "peak_gbps_measured": peak_g}
+                        timing = {}
+                        if version >= 3 and phase != "init":  # decode points are short: timed in batches too
+                            timing = {"launches_per_sample": 20, "time_us_single": median * 1.25}
                         if version >= 3:  # interpolated between the passes at the point's time
                             at = next(clock)
                             w = at / (points + 1)
@@ -100,7 +104,7 @@ def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20
                                      "achieved_gbps": nbytes / (median * 1e-6) / 1e9,
                                      "attainable_tflops": attainable, "roof_fraction": achieved / attainable,
                                      "bound": "memory" if attainable < roofs["peak_tflops_measured"] else "compute",
-                                     "status": "ok", "roof_source": "measured", **extra})  # fmt: skip
+                                     "status": "ok", "roof_source": "measured", **extra, **timing})  # fmt: skip
                         for i, t_us in enumerate(times):
                             samples.append({"run_id": run["run_id"], "model": "llama-33b", "series": series,
                                             "op": op, "phase": phase, "impl": impl, "dtype": "fp16", "batch": b,

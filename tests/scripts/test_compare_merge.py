@@ -214,3 +214,16 @@ def test_the_plot_draws_a_version_3_runs_start_and_end_roofs(tmp_path):
     measured = {label for label in labels if label.endswith("(measured)")}
     assert measured == {"699.8 TFLOP/s (measured)", "2999GB/s (measured)", "679.2 TFLOP/s (measured)",
                         "2911GB/s (measured)"}, labels  # fmt: skip
+
+
+def test_points_timed_differently_are_compared_on_their_single_launch_medians(tmp_path):
+    v2 = make_run(tmp_path / "v2", seed=1, version=2)
+    v3 = make_run(tmp_path / "v3", seed=1, version=3)
+    table = compare_runs.compare(v2, v3, threshold=0.03, alpha=0.01)["table"]
+    init, decode = table[table["phase"] == "init"], table[table["phase"] == "ar"]
+    assert set(init["compared_on"]) == {"median"} and set(decode["compared_on"]) == {"single launch"}
+    # Version 3's single launches are 25 % slower than its batches (and than version 2's single launches of the same
+    # seed, times 1.25): the ratio says so, and with no samples test the verdict is NOISY, never SLOWER.
+    assert decode["ratio"].between(0.77, 0.83).all()  # 1 / 1.25, give or take the 1 % noise of either run
+    assert set(decode["verdict"]) == {"NOISY"}
+    assert set(init["verdict"]) == {"SAME"}

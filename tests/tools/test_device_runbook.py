@@ -113,7 +113,10 @@ def test_the_bundle_carries_what_a_gpu_machine_lacks_and_no_cupti_is_linked(rehe
     libs = {p.name.split(".so")[0] for p in (rehearsal["carry"] / "lib").iterdir()}
     assert {"libbenchmark", "libspdlog", "libfmt"} <= libs, libs
     assert rehearsal["hidden"], "nothing hidden: the rehearsal would prove nothing"
-    needed = subprocess.run(["readelf", "-d", rehearsal["carry"] / "bin" / "bench_llama"], capture_output=True,
+    unpacked = rehearsal["carry"].parent / "unpacked"
+    unpacked.mkdir(exist_ok=True)
+    subprocess.run(["tar", "-xzf", rehearsal["carry"] / "bin.tgz", "-C", unpacked], check=True)
+    needed = subprocess.run(["readelf", "-d", unpacked / "bin" / "bench_llama"], capture_output=True,
                             text=True).stdout  # fmt: skip
     assert "libcupti" not in needed, "CUPTI must be loaded at run time, only for --counters"
 
