@@ -3,8 +3,9 @@
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <chrono>
 #include <regex>
+
+#include "bench/stats.hpp"
 
 namespace bench {
 namespace {
@@ -171,7 +172,7 @@ Telemetry Nvml::read(void* device) const {
     t.thermal_capped_ns = violation.violation_time;
     t.thermal_capped_at_us = violation.reference_time;
   }
-  t.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  t.host_seconds = steady_seconds();
   return t;
 }
 

@@ -1,6 +1,7 @@
 #include "bench/stats.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -63,6 +64,10 @@ const char* stop_name(Stop stop) {
       return "fixed";
   }
   return "?";
+}
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 Stop stop_decision(const std::vector<double>& samples, double elapsed_seconds, const StopRule& rule) {

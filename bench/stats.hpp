@@ -47,6 +47,9 @@ const char* stop_name(Stop stop);  // converged, time_cap, sample_cap, fixed
 
 Stop stop_decision(const std::vector<double>& samples, double elapsed_seconds, const StopRule& rule);
 
+// Seconds on the steady clock: the clock of the sampling loop, of the sweep's timestamps and of NVML readings.
+double steady_seconds();
+
 // Takes samples (each from `one_sample`, in seconds) until stop_decision says stop; `clock` gives seconds (a
 // monotonic clock; tests pass a fake one). *why says which rule stopped it.
 std::vector<double> sample_until_stable(const std::function<double()>& one_sample, const StopRule& rule,

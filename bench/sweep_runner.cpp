@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -23,10 +22,6 @@ namespace {
 constexpr std::uint64_t kSeed = 0x5EED;
 
 const char* const kInterrupted = "interrupted";
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 std::string duration_text(double seconds) {
   const long s = std::lround(std::max(0.0, seconds));
@@ -318,7 +313,7 @@ void SweepRunner::time_point(const Launch& launch, const std::function<void(int,
     probe_->after(stream);
     m.probe_clock_mhz = probe_->mean_mhz(stream);
     m.telemetry.push_back(nvml_.read(device_.nvml_device));
-    m.timed_until = now_seconds();
+    m.timed_until = steady_seconds();
   };
   if (launches < 2) {
     timed(launch, single);
@@ -485,7 +480,7 @@ Measurement SweepRunner::measure_ceiling(const Task& task) {
   probe_->after(stream);
   m.probe_clock_mhz = probe_->mean_mhz(stream);
   m.telemetry.push_back(nvml_.read(device_.nvml_device));
-  m.timed_until = now_seconds();
+  m.timed_until = steady_seconds();
   return m;
 }
 
@@ -499,7 +494,7 @@ void SweepRunner::count(const roofline::PointRow& row) {
 void SweepRunner::write_rows(const Task& task, const Measurement& m) {
   if (m.status == kInterrupted) return;  // not run: no row
   const bool warm = options_.l2 == L2Mode::kWarm;
-  const double at = (m.timed_until > 0 ? m.timed_until : now_seconds()) - started_;
+  const double at = (m.timed_until > 0 ? m.timed_until : steady_seconds()) - started_;
   std::vector<roofline::PointRow> rows;
   if (task.kind == Task::Kind::kCeiling) {
     rows.push_back(
@@ -544,7 +539,7 @@ void SweepRunner::write_rows(const Task& task, const Measurement& m) {
   }
   ++finished_;
   const roofline::PointRow& first = rows.front();
-  const double elapsed = now_seconds() - started_;
+  const double elapsed = steady_seconds() - started_;
   const double left = elapsed / finished_ * (static_cast<double>(tasks_.size()) - finished_);
   std::string what = first.status;
   if (first.time_us_median) {
@@ -585,7 +580,7 @@ SweepCounts SweepRunner::run() {
   register_ceilings("end");
   std::ofstream json(folder_ + "/gbench.json");
   Reporter reporter(*this, json);
-  started_ = now_seconds();
+  started_ = steady_seconds();
   spdlog::info("measuring {} benchmarks ({} points) on GPU {} ({}), L2 {}", tasks_.size(), plan_.points.size(),
                device_.index, device_.name, run_.l2_mode);
   try {

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
@@ -33,10 +32,6 @@ struct GateRelease {
     if (gate) gate->release();
   }
 };
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -71,10 +66,10 @@ double warm_up(const Launch& launch, cudaStream_t stream, const TimingPlan& plan
   TimingPlan first = plan;
   first.gate = nullptr;  // the first launch may load the kernel's code, which must not wait behind a held gate
   const int kernels_per_sample = plan.launches_per_sample * plan.kernels_per_launch;
-  const double started = now_seconds();
+  const double started = steady_seconds();
   double total = time_sample(launch, stream, first, start, stop) * kernels_per_sample;
   int kernels = kernels_per_sample;
-  while (kernels < plan.warmup_launches || now_seconds() - started < plan.warmup_min_seconds) {
+  while (kernels < plan.warmup_launches || steady_seconds() - started < plan.warmup_min_seconds) {
     total += time_sample(launch, stream, plan, start, stop) * kernels_per_sample;
     kernels += kernels_per_sample;
     if (kernels >= 1000) break;  // a kernel of a few microseconds: enough
@@ -112,7 +107,7 @@ double time_sample(const Launch& launch, cudaStream_t stream, const TimingPlan& 
 std::vector<double> time_until_stable(const Launch& launch, cudaStream_t stream, const TimingPlan& plan,
                                       const StopRule& rule, Stop* why) {
   CudaEvent start, stop;
-  return sample_until_stable([&] { return time_sample(launch, stream, plan, start, stop); }, rule, now_seconds, why);
+  return sample_until_stable([&] { return time_sample(launch, stream, plan, start, stop); }, rule, steady_seconds, why);
 }
 
 int batched_launches(double seconds, int max_copies) {

@@ -139,26 +139,14 @@ __global__ void __launch_bounds__(Cfg::THREADS) gemm_mma_kernel(const GemmArgs p
 #endif
 }
 
-template <class Cfg, class T, bool kBTransposed>
-cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
-  const auto kernel = gemm_mma_kernel<Cfg, T, kBTransposed>;
-  // Above 48 KiB of dynamic shared memory a kernel must opt in, once per process (one device per process).
-  static const cudaError_t opt_in =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM);
-  if (opt_in != cudaSuccess) return opt_in;
-  const std::int64_t tiles = ((p.m + Cfg::BM - 1) / Cfg::BM) * ((p.n + Cfg::BN - 1) / Cfg::BN);
-  const dim3 grid(static_cast<unsigned>(tiles), 1, static_cast<unsigned>(p.batch * p.heads));
-  kernel<<<grid, Cfg::THREADS, Cfg::SMEM, stream>>>(p);
-  return cudaGetLastError();
-}
-
 template <class Cfg>
 cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {
   if (p.element == Element::kF16) {
-    return p.b_transposed ? launch_typed<Cfg, __half, true>(p, stream) : launch_typed<Cfg, __half, false>(p, stream);
+    return p.b_transposed ? launch_tiles<Cfg, gemm_mma_kernel<Cfg, __half, true>>(p, stream)
+                          : launch_tiles<Cfg, gemm_mma_kernel<Cfg, __half, false>>(p, stream);
   }
-  return p.b_transposed ? launch_typed<Cfg, __nv_bfloat16, true>(p, stream)
-                        : launch_typed<Cfg, __nv_bfloat16, false>(p, stream);
+  return p.b_transposed ? launch_tiles<Cfg, gemm_mma_kernel<Cfg, __nv_bfloat16, true>>(p, stream)
+                        : launch_tiles<Cfg, gemm_mma_kernel<Cfg, __nv_bfloat16, false>>(p, stream);
 }
 
 template <class Cfg>
@@ -167,9 +155,7 @@ const char* supports(const GemmArgs& p, int sm) {
 }
 
 // The big tile pays off once its tiles fill the GPU at least once; below that the 64x64 tile's parallelism wins.
-bool suits_128(const GemmArgs& p) {
-  return ((p.m + 127) / 128) * ((p.n + 127) / 128) * p.batch * p.heads >= p.sm_count;
-}
+bool suits_128(const GemmArgs& p) { return tiles_fill_gpu(p, Tile128::BM, Tile128::BN); }
 bool suits_any(const GemmArgs&) { return true; }
 std::size_t no_workspace(const GemmArgs&) { return 0; }
 

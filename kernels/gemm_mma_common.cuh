@@ -77,6 +77,11 @@ inline bool operand_ok(const MatrixArg& m) {
          (m.data == nullptr || aligned16(m.data));
 }
 
+// Tiles of BM x BN over one (batch, head) matrix.
+inline std::int64_t tiles_per_matrix(const GemmArgs& p, int bm, int bn) {
+  return ((p.m + bm - 1) / bm) * ((p.n + bn - 1) / bn);
+}
+
 // supports() of a BM x BN tile GEMM fed by 16-byte cp.async chunks: empty if it computes the problem correctly.
 inline const char* mma_gemm_supports(const GemmArgs& p, int sm, int bm, int bn) {
   if (sm < 80) return "needs sm_80 or newer (mma.sync m16n8k16, cp.async)";
@@ -87,9 +92,27 @@ inline const char* mma_gemm_supports(const GemmArgs& p, int sm, int bm, int bn) 
     return "leading dimensions and strides must be multiples of 8 elements, bases 16-byte aligned";
   }
   if (p.batch * p.heads > 65535) return "more than 65535 (batch, head) matrices";
-  const std::int64_t tiles = ((p.m + bm - 1) / bm) * ((p.n + bn - 1) / bn);
-  if (tiles > 0x7FFFFFFF) return "too many tiles for one grid";
+  if (tiles_per_matrix(p, bm, bn) > 0x7FFFFFFF) return "too many tiles for one grid";
   return "";
+}
+
+// Whether BM x BN tiles fill the GPU at least once: where a big tile pays off, and below which a smaller tile's
+// parallelism wins.
+inline bool tiles_fill_gpu(const GemmArgs& p, int bm, int bn) {
+  return tiles_per_matrix(p, bm, bn) * p.batch * p.heads >= p.sm_count;
+}
+
+// Launches kKernel (one block per tile, grid z over every (batch, head)) with Cfg's threads and dynamic shared memory,
+// opting in to more than 48 KiB once per process (one device per process) and per kernel.
+template <class Cfg, auto kKernel>
+cudaError_t launch_tiles(const GemmArgs& p, cudaStream_t stream) {
+  static const cudaError_t opt_in =
+      cudaFuncSetAttribute(kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM);
+  if (opt_in != cudaSuccess) return opt_in;
+  const dim3 grid(static_cast<unsigned>(tiles_per_matrix(p, Cfg::BM, Cfg::BN)), 1,
+                  static_cast<unsigned>(p.batch * p.heads));
+  kKernel<<<grid, Cfg::THREADS, Cfg::SMEM, stream>>>(p);
+  return cudaGetLastError();
 }
 
 }  // namespace kernels::detail

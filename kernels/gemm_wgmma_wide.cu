@@ -129,8 +129,6 @@ __global__ void __launch_bounds__(kThreads, 1)
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegisters));
     // Consumers: warpgroup 1 takes rows 0-63 of the tile, warpgroup 2 rows 64-127.
     const int consumer = warpgroup - 1;
-    const int warp = lane_in_group / 32, lane = lane_in_group % 32, g = lane / 4, t4 = lane % 4;
-    using Pair = typename detail::MmaType<T>::pair;
     int stage = 0, phase = 0;
     for (int tile = blockIdx.x; tile < l.tiles; tile += gridDim.x) {
       int m0, n0, pair;
@@ -157,38 +155,12 @@ __global__ void __launch_bounds__(kThreads, 1)
             wgmma_async<BN, 1, T>(acc, descriptor_k_major(a + 32 * ks), descriptor_mn_major(b + 2048 * ks, BK * 128));
           }
         }
-        asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-        // Keep this k-tile's MMAs in flight while the next one is waited for: wait only for the previous group, whose
-        // buffer can then go back to the producer (its MMAs have read it).
-        asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-        if (previous >= 0 && lane_in_group == 0) mbar_arrive(empty + 8 * previous);
-        previous = stage;
-        if (++stage == STAGES) {
-          stage = 0;
-          phase ^= 1;
-        }
+        // Keep this k-tile's MMAs in flight while the next one is waited for.
+        retire_previous_stage<STAGES>(empty, lane_in_group, previous, stage, phase);
       }
-      // Every MMA of the tile done: the accumulators may be read, and the last stage released.
-      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-      if (previous >= 0 && lane_in_group == 0) mbar_arrive(empty + 8 * previous);
-      // Epilogue: fp32 -> pairs of 16-bit, each a 4-byte store, predicated on the edges (the producer is meanwhile
-      // loading the next tile's first stages).
-      const int pair_batch = pair / heads, pair_head = pair % heads;
-      char* c = static_cast<char*>(p.c.data) +
-                2 * (pair_batch * p.c.batch_stride + (pair_head / p.c.head_group) * p.c.head_stride);
-#pragma unroll
-      for (int j = 0; j < BN / 8; ++j) {
-        const std::int64_t col = n0 + 8 * j + 2 * t4;
-        if (col >= p.n) continue;
-#pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          const std::int64_t row = m0 + consumer * 64 + warp * 16 + g + 8 * half;
-          if (row < p.m) {
-            *reinterpret_cast<Pair*>(c + 2 * (row * p.c.ld + col)) =
-                detail::MmaType<T>::pack(acc[4 * j + 2 * half], acc[4 * j + 2 * half + 1]);
-          }
-        }
-      }
+      retire_last_stage(empty, lane_in_group, previous);
+      // The producer is meanwhile loading the next tile's first stages.
+      store_accumulators<BN, T>(p, acc, pair, heads, m0 + consumer * 64, n0, lane_in_group);
     }
   }
 #endif

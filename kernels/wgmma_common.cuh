@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "kernels/gemm_args.cuh"
+#include "kernels/mma_common.cuh"
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define BENCH_LLAMA_SM90A_DEVICE 1
@@ -131,6 +132,53 @@ __device__ __forceinline__ void wgmma_async(float (&d)[N / 2], std::uint64_t des
 #undef BENCH_LLAMA_R64
 #undef BENCH_LLAMA_F64
 #undef BENCH_LLAMA_F8
+
+// After a consumer's k-tile of wgmmas: commit them as one group and keep it in flight while waiting only for the group
+// before it, whose stage (`previous`) then goes back to the producer (one arrival per warpgroup); `stage` moves on
+// around the ring of STAGES buffers.
+template <int STAGES>
+__device__ __forceinline__ void retire_previous_stage(std::uint32_t empty, int lane_in_group, int& previous, int& stage,
+                                                      int& phase) {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+  asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+  if (previous >= 0 && lane_in_group == 0) mbar_arrive(empty + 8 * previous);
+  previous = stage;
+  if (++stage == STAGES) {
+    stage = 0;
+    phase ^= 1;
+  }
+}
+
+// Every MMA of the tile done: the accumulators may be read, and the last stage goes back to the producer.
+__device__ __forceinline__ void retire_last_stage(std::uint32_t empty, int lane_in_group, int previous) {
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+  if (previous >= 0 && lane_in_group == 0) mbar_arrive(empty + 8 * previous);
+}
+
+// Epilogue of one consumer warpgroup: its 64 x BN fp32 accumulators (wgmma_async's layout) into C rows row0 .. row0 +
+// 63 from column n0 of matrix `pair`, as 16-bit pairs, each a 4-byte store, predicated on the edges.
+template <int BN, class T>
+__device__ __forceinline__ void store_accumulators(const GemmArgs& p, const float (&acc)[BN / 2], int pair, int heads,
+                                                   std::int64_t row0, std::int64_t n0, int lane_in_group) {
+  using Pair = typename detail::MmaType<T>::pair;
+  const int warp = lane_in_group / 32, lane = lane_in_group % 32, g = lane / 4, t4 = lane % 4;
+  const int pair_batch = pair / heads, pair_head = pair % heads;
+  char* c = static_cast<char*>(p.c.data) +
+            2 * (pair_batch * p.c.batch_stride + (pair_head / p.c.head_group) * p.c.head_stride);
+#pragma unroll
+  for (int j = 0; j < BN / 8; ++j) {
+    const std::int64_t col = n0 + 8 * j + 2 * t4;
+    if (col >= p.n) continue;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const std::int64_t row = row0 + warp * 16 + g + 8 * half;
+      if (row < p.m) {
+        *reinterpret_cast<Pair*>(c + 2 * (row * p.c.ld + col)) =
+            detail::MmaType<T>::pack(acc[4 * j + 2 * half], acc[4 * j + 2 * half + 1]);
+      }
+    }
+  }
+}
 #endif  // BENCH_LLAMA_SM90A_DEVICE
 
 // The tiles of a launch: grid_m x grid_n tiles for each of `pairs` (batch, head) matrices.
