@@ -23,6 +23,7 @@ while true; do sleep 0.2; done
 """
 GTEST = """#!/bin/bash
 [ "$1" = --gtest_list_tests ] && exit 0
+echo "stub: variants=${BENCH_LLAMA_VARIANTS-unset} args=$*"
 echo "[  SKIPPED ] Suite.Test (0 ms)"
 echo "[  PASSED  ] 0 tests."
 echo "[  SKIPPED ] Suite.Test"
@@ -63,7 +64,7 @@ def test_a_cut_sweep_keeps_its_rows_and_comes_back_packed_with_its_logs(stub_tre
     lines = summary(out)
     assert lines["sweep"].startswith("CUT") and "2 rows" in lines["sweep"], lines["sweep"]
     assert lines["unit"].startswith("PASS") and lines["gpu"].startswith("PASS"), lines
-    assert "(2 skipped" in lines["gpu"], lines["gpu"]  # one per binary, not the summary's repeat
+    assert "(3 skipped" in lines["gpu"], lines["gpu"]  # one per run, not the summary's repeat
     assert sorted(p.name for p in out.iterdir()) == ["result.tgz", "summary.txt"]
     with tarfile.open(out / "result.tgz") as tar:
         names = tar.getnames()
@@ -80,3 +81,29 @@ def test_a_spent_budget_says_not_run(stub_tree, tmp_path):
     assert lines["sweep"].startswith("NOT-RUN") and lines["faults"].startswith("NOT-RUN"), lines
     with tarfile.open(out / "result.tgz") as tar:
         assert "device_logs/summary.txt" in tar.getnames()
+
+
+def gpu_runs(out):
+    with tarfile.open(out / "result.tgz") as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("gpu_tests.log"))
+        log = tar.extractfile(member).read().decode()
+    return [line for line in log.splitlines() if line.startswith("stub: ")]
+
+
+def test_variants_never_run_on_a_gpu_get_a_process_of_their_own(stub_tree, tmp_path):
+    out = tmp_path / "out"
+    result = run(stub_tree, out, DEVICE_STEPS="libs,gpu", DEVICE_BUDGET="300", ISOLATED_VARIANTS="new_a,new_b")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gpu_runs(out) == [
+        "stub: variants=unset args=",  # bench_gpu_tests
+        "stub: variants=-new_a,new_b args=",  # kernels_gpu_tests, without them
+        "stub: variants=new_a,new_b args=--gtest_filter=*VariantsGpu.EveryVariant*",  # them alone
+    ]
+    assert "kernels_gpu_tests isolated" in summary(out)["gpu"]
+
+
+def test_no_isolated_variants_runs_each_binary_once(stub_tree, tmp_path):
+    out = tmp_path / "out"
+    result = run(stub_tree, out, DEVICE_STEPS="libs,gpu", DEVICE_BUDGET="300", ISOLATED_VARIANTS="")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gpu_runs(out) == ["stub: variants=unset args=", "stub: variants=unset args="]
