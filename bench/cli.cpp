@@ -303,7 +303,8 @@ What to measure:
                      (gemm_mma_128x128, gemm_mma_64x64, gemm_wgmma_128x128 on Hopper, gemv_mma_splitk,
                      gemv_mma_wide, pv_decode_split; issue 13's, measured beside them: gemv_mma_pipe,
                      pv_decode_fused, qk_decode_pipe, gemm_mma_w64_128x128, and on Hopper
-                     gemm_wgmma_128x256 and gemm_wgmma_128x128_kn);
+                     gemm_wgmma_128x256, gemm_wgmma_128x128_kn, gemm_wgmma_128x256_c2 and
+                     gemm_wgmma_128x256_c2_tma_store);
                      default hand,cublas.
   --batch LIST       batch sizes b; default 1,2,4,8,16,32,64.
   --seq LIST         sequence lengths s (prefill length, or decode context); default 128,256,...,8192.

@@ -20,12 +20,14 @@ const std::vector<GemmVariant>& gemm_variants() {
       gemm_mma_128x128_variant(),    // prefill, large
       gemm_mma_64x64_variant(),      // prefill, everything else
       // Issue 13's successors, measured beside the kernels above; `hand` picks them only once they move up.
-      gemv_mma_pipe_variant(),          // decode linears, b <= 16: cp.async ring, stream-K persistent grid
-      pv_decode_fused_variant(),        // decode pv: the same pipeline; a KV head's query heads as M rows
-      qk_decode_pipe_variant(),         // decode qk: warps own 8-key tiles; a KV head's query heads as M rows
-      gemm_mma_w64_128x128_variant(),   // prefill: 64x64 warp tiles, BK = 64, precomputed copies
-      gemm_wgmma_128x256_variant(),     // prefill on Hopper, B [N x K]: 128x256 tiles, setmaxnreg
-      gemm_wgmma_128x128_kn_variant(),  // prefill on Hopper, B [K x N] (pv): wgmma's transposed-B mode
+      gemv_mma_pipe_variant(),                    // decode linears, b <= 16: cp.async ring, stream-K persistent grid
+      pv_decode_fused_variant(),                  // decode pv: the same pipeline; a KV head's query heads as M rows
+      qk_decode_pipe_variant(),                   // decode qk: warps own 8-key tiles; a KV head's query heads as M rows
+      gemm_mma_w64_128x128_variant(),             // prefill: 64x64 warp tiles, BK = 64, precomputed copies
+      gemm_wgmma_128x256_variant(),               // prefill on Hopper, B [N x K]: 128x256 tiles, setmaxnreg
+      gemm_wgmma_128x128_kn_variant(),            // prefill on Hopper, B [K x N] (pv): wgmma's transposed-B mode
+      gemm_wgmma_128x256_c2_variant(),            // prefill on Hopper: 128x256 in 2x1 clusters, B multicast
+      gemm_wgmma_128x256_c2_tma_store_variant(),  // and with a TMA-store epilogue
   };
   return variants;
 }

@@ -17,6 +17,7 @@
 
 #include "kernels/gemm_args.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/wgmma_schedule.cuh"
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define BENCH_LLAMA_SM90A_DEVICE 1
@@ -45,6 +46,70 @@ __device__ __forceinline__ void mbar_wait(std::uint32_t bar, int parity) {
       "r"(parity));
 }
 
+// mbar_wait with a watchdog, for kernels that have not yet run on a GPU (issue 13's): a wait that has not passed
+// after kWatchdogNs of %globaltimer traps, so a pipeline that deadlocks ends its launch with an error (and the GPU
+// test run goes on to report it) instead of hanging until the runbook's step limit. The clock is read only once the
+// first try has failed, so a wait that passes at once costs what mbar_wait does.
+constexpr unsigned long long kWatchdogNs = 30ull * 1000 * 1000 * 1000;
+__device__ __forceinline__ bool mbar_try_wait(std::uint32_t bar, int parity) {
+  std::uint32_t done;
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+      "selp.u32 %0, 1, 0, p;\n"
+      "}\n"
+      : "=r"(done)
+      : "r"(bar), "r"(parity)
+      : "memory");
+  return done != 0;
+}
+__device__ __forceinline__ unsigned long long global_ns() {
+  unsigned long long t;
+  asm volatile("mov.u64 %0, %%globaltimer;\n" : "=l"(t));
+  return t;
+}
+__device__ __forceinline__ void mbar_wait_watched(std::uint32_t bar, int parity) {
+  if (mbar_try_wait(bar, parity)) return;
+  const unsigned long long start = global_ns();
+  while (!mbar_try_wait(bar, parity)) {
+    if (global_ns() - start > kWatchdogNs) __trap();
+  }
+}
+
+// Thread-block clusters (PTX ISA "barrier.cluster", "mapa"): this block's rank in its cluster; every thread of every
+// block of the cluster arriving and waiting (release/acquire at cluster scope: barrier initialisations before it are
+// seen by the other blocks, and no block leaves while another may still signal its barriers); an arrival on the
+// mbarrier at the same shared-memory offset in block `rank` of the cluster.
+__device__ __forceinline__ int cluster_rank() {
+  std::uint32_t rank;
+  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
+  return static_cast<int>(rank);
+}
+__device__ __forceinline__ void cluster_sync() {
+  asm volatile("barrier.cluster.arrive.release;\nbarrier.cluster.wait.acquire;\n" ::: "memory");
+}
+__device__ __forceinline__ void mbar_arrive_in(std::uint32_t bar, int rank) {
+  asm volatile(
+      "{\n"
+      ".reg .b32 remote;\n"
+      "mapa.shared::cluster.u32 remote, %0, %1;\n"
+      "mbarrier.arrive.shared::cluster.b64 _, [remote];\n"
+      "}\n" ::"r"(bar),
+      "r"(rank)
+      : "memory");
+}
+// A stage given back to the producers of every block of a cluster of CLUSTER (1: this block's alone).
+template <int CLUSTER>
+__device__ __forceinline__ void release_stage(std::uint32_t bar) {
+  if constexpr (CLUSTER == 1) {
+    mbar_arrive(bar);
+  } else {
+#pragma unroll
+    for (int r = 0; r < CLUSTER; ++r) mbar_arrive_in(bar, r);
+  }
+}
+
 // One 4-D box of a tensor into shared memory; completes its bytes on the mbarrier. The coordinates are in the order
 // of the tensor map's dimensions, innermost first.
 __device__ __forceinline__ void tma_load(std::uint32_t dst, const CUtensorMap* map, int c0, int c1, int c2, int c3,
@@ -55,6 +120,35 @@ __device__ __forceinline__ void tma_load(std::uint32_t dst, const CUtensorMap* m
       "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
       : "memory");
 }
+
+// The same box into the same shared-memory offset of every block of the cluster in `mask` (bit r: rank r), each
+// completing its bytes on the mbarrier at `bar`'s offset in that block.
+__device__ __forceinline__ void tma_load_multicast(std::uint32_t dst, const CUtensorMap* map, int c0, int c1, int c2,
+                                                   int c3, std::uint32_t bar, std::uint16_t mask) {
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, "
+      "%3, %4, %5}], [%6], %7;\n" ::"r"(dst),
+      "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar), "h"(mask)
+      : "memory");
+}
+
+// TMA store (PTX ISA "cp.async.bulk.tensor", shared::cta to global, bulk groups): one 4-D box of shared memory into
+// the tensor; the parts of the box outside the tensor are not written. A thread's stores form bulk groups:
+// `store_commit` closes one; `store_wait_read<N>` waits until at most N of this thread's groups may still read their
+// shared memory; `store_wait_all` until every group's writes are done.
+__device__ __forceinline__ void tma_store(const CUtensorMap* map, int c0, int c1, int c2, int c3, std::uint32_t src) {
+  asm volatile("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [%0, {%1, %2, %3, %4}], [%5];\n" ::"l"(map),
+               "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(src)
+               : "memory");
+}
+__device__ __forceinline__ void store_commit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void store_wait_read() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(N) : "memory");
+}
+__device__ __forceinline__ void store_wait_all() { asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory"); }
+// The 128 threads of warpgroup `id` (named barrier 1 + id; 0 is __syncthreads').
+__device__ __forceinline__ void warpgroup_sync(int id) { asm volatile("bar.sync %0, 128;\n" ::"r"(1 + id) : "memory"); }
 
 // Shared-memory matrix descriptors (PTX ISA, "Matrix Descriptor Format"), both for 128-byte swizzled tiles whose
 // 1024-byte swizzle atoms start on 1024-byte boundaries (so the base offset, bits 49-51, is 0).
@@ -136,12 +230,13 @@ __device__ __forceinline__ void wgmma_async(float (&d)[N / 2], std::uint64_t des
 // After a consumer's k-tile of wgmmas: commit them as one group and keep it in flight while waiting only for the group
 // before it, whose stage (`previous`) then goes back to the producer (one arrival per warpgroup); `stage` moves on
 // around the ring of STAGES buffers.
-template <int STAGES>
+// In a cluster of CLUSTER blocks the stage goes back to every block's producer (each writes part of it).
+template <int STAGES, int CLUSTER = 1>
 __device__ __forceinline__ void retire_previous_stage(std::uint32_t empty, int lane_in_group, int& previous, int& stage,
                                                       int& phase) {
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
   asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-  if (previous >= 0 && lane_in_group == 0) mbar_arrive(empty + 8 * previous);
+  if (previous >= 0 && lane_in_group == 0) release_stage<CLUSTER>(empty + 8 * previous);
   previous = stage;
   if (++stage == STAGES) {
     stage = 0;
@@ -150,9 +245,10 @@ __device__ __forceinline__ void retire_previous_stage(std::uint32_t empty, int l
 }
 
 // Every MMA of the tile done: the accumulators may be read, and the last stage goes back to the producer.
+template <int CLUSTER = 1>
 __device__ __forceinline__ void retire_last_stage(std::uint32_t empty, int lane_in_group, int previous) {
   asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-  if (previous >= 0 && lane_in_group == 0) mbar_arrive(empty + 8 * previous);
+  if (previous >= 0 && lane_in_group == 0) release_stage<CLUSTER>(empty + 8 * previous);
 }
 
 // Epilogue of one consumer warpgroup: its 64 x BN fp32 accumulators (wgmma_async's layout) into C rows row0 .. row0 +
@@ -179,27 +275,45 @@ __device__ __forceinline__ void store_accumulators(const GemmArgs& p, const floa
     }
   }
 }
-#endif  // BENCH_LLAMA_SM90A_DEVICE
 
-// The tiles of a launch: grid_m x grid_n tiles for each of `pairs` (batch, head) matrices.
-struct TileGrid {
-  int grid_m, grid_n;
-  std::int64_t pairs;  // (batch, head) matrices
-  __host__ __device__ std::int64_t tiles() const { return static_cast<std::int64_t>(grid_m) * grid_n * pairs; }
-};
-
-// Tile number -> (first row, first column, matrix). Within a matrix the tiles go in groups of 8 tile rows, column by
-// column, so the blocks working at one time share their B columns and a few A rows in L2.
-template <int BM, int BN, class Index>
-__device__ __forceinline__ void tile_coords(const TileGrid& grid, Index tile, int& m0, int& n0, int& pair) {
-  constexpr int kGroup = 8;
-  const Index per_pair = static_cast<Index>(grid.grid_m) * grid.grid_n;
-  pair = static_cast<int>(tile / per_pair);
-  const int t = static_cast<int>(tile % per_pair), width = kGroup * grid.grid_n, first = (t / width) * kGroup;
-  const int rows = min(grid.grid_m - first, kGroup);
-  m0 = (first + (t % width) % rows) * BM;
-  n0 = ((t % width) / rows) * BN;
+// The same epilogue through TMA stores: the 64 x BN accumulators go out as BN / 64 boxes of 64 x 64 (8 KiB), each
+// staged in one of the warpgroup's two 1024-aligned buffers at `staging` (128-byte swizzled rows, as the 128B-swizzle
+// map reads them: row r's 16-byte chunk j sits at chunk j ^ (r % 8), which also keeps a warp's 4-byte shared stores,
+// 8 rows x 4 lanes, free of bank conflicts) and stored by the warpgroup's first thread while the others fill the other
+// buffer. The map clips what lies outside C. The box's coordinates: (col0, row0) in matrix (head, batch), in the map's
+// order (rows_in_head). The caller waits for the stores (store_wait_all) before its block exits.
+template <int BN, class T>
+__device__ __forceinline__ void store_accumulators_tma(const CUtensorMap* map_c, bool rows_in_head,
+                                                       const float (&acc)[BN / 2], int col0, int row0, int head,
+                                                       int batch, std::uint32_t staging, int consumer,
+                                                       int lane_in_group) {
+  const int warp = lane_in_group / 32, lane = lane_in_group % 32, g = lane / 4, t4 = lane % 4;
+#pragma unroll
+  for (int q = 0; q < BN / 64; ++q) {
+    const std::uint32_t buffer = staging + (q % 2) * (64 * 128);
+    if (lane_in_group == 0) store_wait_read<1>();  // the store that read this buffer two boxes ago is done with it
+    warpgroup_sync(consumer);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int r = warp * 16 + g + 8 * half;
+        const auto pair =
+            detail::MmaType<T>::pack(acc[4 * (8 * q + j) + 2 * half], acc[4 * (8 * q + j) + 2 * half + 1]);
+        const std::uint32_t bits = *reinterpret_cast<const std::uint32_t*>(&pair);
+        asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(buffer + r * 128 + ((j ^ (r % 8)) * 16) + 4 * t4), "r"(bits)
+                     : "memory");
+      }
+    }
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // this thread's stores, seen by the TMA unit
+    warpgroup_sync(consumer);
+    if (lane_in_group == 0) {
+      tma_store(map_c, col0 + 64 * q, rows_in_head ? row0 : head, rows_in_head ? head : row0, batch, buffer);
+      store_commit();
+    }
+  }
 }
+#endif  // BENCH_LLAMA_SM90A_DEVICE
 
 // cuTensorMapEncodeTiled, from the driver through the runtime (no link against libcuda).
 inline PFN_cuTensorMapEncodeTiled_v12000 encode_function() {
@@ -290,6 +404,29 @@ bool cached_tensor_maps(const GemmArgs& p, CUtensorMap* map_a, CUtensorMap* map_
   }
   *map_a = last->a;
   *map_b = last->b;
+  return true;
+}
+
+// The map a TMA-store epilogue writes C through, cached as cached_tensor_maps caches A's and B's.
+template <class EncodeC>
+bool cached_output_map(const GemmArgs& p, CUtensorMap* map_c, EncodeC encode_c) {
+  auto key_of = [](const GemmArgs& q) {
+    return std::make_tuple(q.c.data, q.c.ld, q.c.batch_stride, q.c.head_stride, q.c.head_group, q.m, q.n, q.heads,
+                           q.batch, q.element);
+  };
+  struct Encoded {
+    decltype(key_of(p)) key;
+    CUtensorMap c;
+  };
+  thread_local std::optional<Encoded> last;
+  const auto key = key_of(p);
+  if (!last || last->key != key) {
+    last.reset();
+    Encoded fresh{key, {}};
+    if (!encode_c(p, &fresh.c)) return false;
+    last = fresh;
+  }
+  *map_c = last->c;
   return true;
 }
 

@@ -402,8 +402,12 @@ def test_ptxas_reports_no_wgmma_serialization(tmp_path, source, kernel):
     assert all(" 0 bytes spill" in line for line in result.stderr.splitlines() if "spill" in line), result.stderr
 
 
-# gemm_wgmma_wide's instantiations: (name fragment of the shape, the HGMMA each consumer issues).
-WGMMA_WIDE_SHAPES = [("5ShapeILi256ELb0E", "HGMMA.64x256x16.F32"), ("5ShapeILi128ELb1E", "HGMMA.64x128x16.F32")]
+# gemm_wgmma_wide's instantiations, Shape<BN, B [K x N], CLUSTER, TMA_STORE>: (name fragment of the shape, the HGMMA
+# each consumer issues).
+WIDE, KN = "5ShapeILi256ELb0ELi1ELb0E", "5ShapeILi128ELb1ELi1ELb0E"
+CLUSTER, CLUSTER_TMA_STORE = "5ShapeILi256ELb0ELi2ELb0E", "5ShapeILi256ELb0ELi2ELb1E"
+WGMMA_WIDE_SHAPES = [(WIDE, "HGMMA.64x256x16.F32"), (KN, "HGMMA.64x128x16.F32"),
+                     (CLUSTER, "HGMMA.64x256x16.F32"), (CLUSTER_TMA_STORE, "HGMMA.64x256x16.F32")]  # fmt: skip
 
 
 @pytest.mark.parametrize("shape, hgmma", WGMMA_WIDE_SHAPES)
@@ -425,9 +429,58 @@ def test_wgmma_wide_kernels(kernels_library, sass, shape, hgmma):
         assert any(re.match(r"USETMAXREG\.TRY_ALLOC\S* \S+, 0xe8$", i) for i in ins), (
             f"{function}: no setmaxnreg.inc 232"
         )
-        assert "UTMALDG.4D" in ops and any(o.startswith("SYNCS.PHASECHK") for o in ops), function
+        assert any(o.startswith("UTMALDG.4D") for o in ops), function
+        assert any(o.startswith("SYNCS.PHASECHK") for o in ops), function
+        assert "BPT.TRAP" in ops, f"{function}: no watchdog trap in its mbarrier waits"
         found[dtype] = function
     assert set(found) == {"f16", "bf16"}, f"{shape}: found {sorted(found)}"
+
+
+def wide_functions(sass, shape):
+    return {function: ins for (_m, arch, function), ins in sass.items()
+            if arch == "sm_90a" and "gemm_wgmma_wide_kernel" in function and shape in function}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", [CLUSTER, CLUSTER_TMA_STORE])
+def test_wgmma_cluster_kernels(kernels_library, sass, shape):
+    """The 2x1-cluster instantiations: A by a plain TMA load and each block's half of B by a multicast one; cluster
+    barriers at the start (the peers' mbarriers exist before any multicast lands) and at the end (no block leaves
+    while its peer may still arrive on its barriers); a stage released to both blocks (two arrivals, one of them
+    remote). The remote arrivals must not carry a GPU-scope fence: a `release.cluster` arrive compiles to
+    MEMBAR.ALL.GPU, which would wait for the previous tile's global stores at every k-tile, so the only ones allowed
+    are the cluster barriers' own."""
+    if "sm_90a" not in build_archs(kernels_library):
+        pytest.skip("this build has no sm_90a")
+    functions = wide_functions(sass, shape)
+    assert len(functions) == 2, f"{shape}: {sorted(functions)}"
+    for function, ins in functions.items():
+        ops = [opcode(i) for i in ins]
+        assert ops.count("UTMALDG.4D.MULTICAST") == 1 and ops.count("UTMALDG.4D") == 1, f"{function}: TMA loads"
+        assert ops.count("UCGABAR_ARV") >= 2 and ops.count("UCGABAR_WAIT") >= 2, f"{function}: cluster barriers"
+        arrives = [o for o in ops if o.startswith("SYNCS.ARRIVE.TRANS64.RED")]
+        assert len(arrives) >= 2, f"{function}: stage releases {arrives}"
+        for k, o in enumerate(ops):
+            if o == "MEMBAR.ALL.GPU":
+                assert "UCGABAR_ARV" in ops[k + 1 : k + 5], f"{function}: a GPU-scope fence outside a cluster barrier"
+
+
+def test_wgmma_epilogues(kernels_library, sass):
+    """The TMA-store instantiation writes C only through TMA stores (UTMASTG, staged with shared stores); every other
+    gemm_wgmma_wide instantiation only through global stores."""
+    if "sm_90a" not in build_archs(kernels_library):
+        pytest.skip("this build has no sm_90a")
+    for shape in (WIDE, KN, CLUSTER, CLUSTER_TMA_STORE):
+        functions = wide_functions(sass, shape)
+        assert len(functions) == 2, f"{shape}: {sorted(functions)}"
+        for function, ins in functions.items():
+            ops = [opcode(i) for i in ins]
+            tma_stores = sum(o.startswith("UTMASTG.4D") for o in ops)
+            global_stores = sum(o.startswith("STG") for o in ops)
+            if shape == CLUSTER_TMA_STORE:
+                assert tma_stores == 4 and global_stores == 0, f"{function}: {tma_stores} UTMASTG, {global_stores} STG"
+                assert sum(o.startswith("STS") for o in ops) == 64, f"{function}: the staging stores"
+            else:
+                assert tma_stores == 0 and global_stores > 0, f"{function}: {tma_stores} UTMASTG, {global_stores} STG"
 
 
 def test_the_flush_leaves_l2_clean_its_last_pass_only_reads(kernels_library, sass):
