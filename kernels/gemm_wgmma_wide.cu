@@ -23,8 +23,8 @@
 //   accumulators as four 64 x 64 boxes through two 8 KiB staging buffers in shared memory; one thread stores a box
 //   by TMA while the warpgroup fills the other, so the consumers hand C to the copy engine instead of issuing 64
 //   4-byte global stores each.
-// The waits of this file's kernels trap after 30 s (wgmma::mbar_wait_watched): none has run on a GPU yet, and a
-// deadlocked pipeline should fail its launch, not hang the GPU tests for their whole time limit.
+// The mbarrier waits trap after 30 s (wgmma::mbar_wait's watchdog): a deadlocked pipeline fails its launch instead of
+// hanging the GPU tests for their whole time limit.
 // Technique (as gemm_wgmma): warp specialization, a producer warpgroup whose one thread issues TMA bulk tensor copies
 // (128-byte swizzle) into a STAGES-deep ring with full/empty mbarriers; two consumer warpgroups of wgmma reading both
 // operands from shared memory; a persistent grid walking the tiles in groups of 8 tile rows; the producer runs ahead
@@ -132,7 +132,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         for (int kt = 0; kt < k_tiles; ++kt) {
           // Parity phase ^ 1: a fresh barrier counts as having completed the phase before its first, so the first
           // STAGES waits pass at once; after that the wait is for every consumer's release of the stage's last use.
-          mbar_wait_watched(empty + 8 * stage, phase ^ 1);
+          mbar_wait(empty + 8 * stage, phase ^ 1);
           // One arrival plus the bytes of every box landing in this block (its A, all of B: in a cluster the other
           // parts come from the peers' multicasts, which may complete before this arrival), which the copy engine
           // counts in full even where a box hangs over the tensor's edge (the part outside is zero-filled).
@@ -176,7 +176,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
       int previous = -1;  // the stage whose MMAs may still be reading it
       for (int kt = 0; kt < k_tiles; ++kt) {
-        mbar_wait_watched(full + 8 * stage, phase);
+        mbar_wait(full + 8 * stage, phase);
         // Orders the accumulators' last ordinary writes (the zeroing above, at a tile's first k-tile) before the
         // asynchronous MMAs that read them.
         asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");

@@ -35,21 +35,10 @@ __device__ __forceinline__ void mbar_expect_tx(std::uint32_t bar, std::uint32_t 
 __device__ __forceinline__ void mbar_arrive(std::uint32_t bar) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar));
 }
-__device__ __forceinline__ void mbar_wait(std::uint32_t bar, int parity) {
-  asm volatile(
-      "{\n"
-      ".reg .pred done;\n"
-      "wait:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait;\n"
-      "}\n" ::"r"(bar),
-      "r"(parity));
-}
-
-// mbar_wait with a watchdog, for kernels that have not yet run on a GPU (issue 13's): a wait that has not passed
-// after kWatchdogNs of %globaltimer traps, so a pipeline that deadlocks ends its launch with an error (and the GPU
-// test run goes on to report it) instead of hanging until the runbook's step limit. The clock is read only once the
-// first try has failed, so a wait that passes at once costs what mbar_wait does.
+// Waits for the phase of parity `parity` of an mbarrier to complete, with a watchdog: a wait that has not passed after
+// kWatchdogNs of %globaltimer traps, so a pipeline that deadlocks ends its launch with an error (which the GPU test
+// reports under the variant's name) instead of hanging until the runbook's step limit. The clock is read only once
+// the first try has failed, so a wait that passes at once costs one try_wait.
 constexpr unsigned long long kWatchdogNs = 30ull * 1000 * 1000 * 1000;
 __device__ __forceinline__ bool mbar_try_wait(std::uint32_t bar, int parity) {
   std::uint32_t done;
@@ -69,7 +58,7 @@ __device__ __forceinline__ unsigned long long global_ns() {
   asm volatile("mov.u64 %0, %%globaltimer;\n" : "=l"(t));
   return t;
 }
-__device__ __forceinline__ void mbar_wait_watched(std::uint32_t bar, int parity) {
+__device__ __forceinline__ void mbar_wait(std::uint32_t bar, int parity) {
   if (mbar_try_wait(bar, parity)) return;
   const unsigned long long start = global_ns();
   while (!mbar_try_wait(bar, parity)) {

@@ -42,6 +42,7 @@ TENSOR_CORE_KERNELS = [
     ("gemm_wgmma_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),  # wgmma
     ("gemm_wgmma_kernel", "UTMALDG.4D", {"sm_90a"}),  # TMA bulk tensor copy
     ("gemm_wgmma_kernel", "SYNCS.PHASECHK", {"sm_90a"}),  # mbarrier waits
+    ("gemm_wgmma_kernel", "BPT.TRAP", {"sm_90a"}),  # the waits' watchdog
     # gemm_wgmma_wide's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is checked
     # in test_wgmma_wide_kernels below.
     ("gemm_wgmma_wide_kernel", "HGMMA.64x256x16.F32", {"sm_90a"}),
