@@ -295,8 +295,8 @@ cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
     const int resident = resident_clusters<S>(reinterpret_cast<const void*>(kernel));
     if (resident < 1) return cudaErrorLaunchOutOfResources;  // no cluster of S fits the GPU, or the runtime can't say
     const std::int64_t clusters = std::min<std::int64_t>(grid.tiles(), resident);
-    const ClusterLaunch<S> launch(static_cast<unsigned>(clusters * S::CLUSTER), stream);
-    const cudaError_t error = cudaLaunchKernelEx(&launch.config, kernel, l, map_a, map_b, map_c);
+    const ClusterLaunch<S> clustered(static_cast<unsigned>(clusters * S::CLUSTER), stream);
+    const cudaError_t error = cudaLaunchKernelEx(&clustered.config, kernel, l, map_a, map_b, map_c);
     if (error != cudaSuccess) cudaGetLastError();  // reported here, not again by the next launch
     return error;
   }
