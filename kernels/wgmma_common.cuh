@@ -14,6 +14,7 @@
 #include <optional>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/gemm_args.cuh"
 #include "kernels/mma_common.cuh"
@@ -369,54 +370,44 @@ inline bool strides_grow(const MatrixArg& m, std::int64_t rows, std::int64_t hea
 }
 
 // Encoding a tensor map is a driver call on the host, at every launch it would cost microseconds between back-to-back
-// launches; the harness launches one problem many times in a row, so the maps of the last problem are kept (per host
-// thread, and per caller: `encode_both` is a lambda of the caller's, so each gets its own cache) and encoded again only
-// when the arguments change.
-template <class EncodeBoth>
-bool cached_tensor_maps(const GemmArgs& p, CUtensorMap* map_a, CUtensorMap* map_b, EncodeBoth encode_both) {
-  auto key_of = [](const GemmArgs& q) {
-    return std::make_tuple(q.a.data, q.a.ld, q.a.batch_stride, q.a.head_stride, q.a.head_group, q.b.data, q.b.ld,
-                           q.b.batch_stride, q.b.head_stride, q.b.head_group, q.m, q.n, q.k, q.heads, q.batch,
-                           q.element, q.b_transposed);
-  };
-  struct Encoded {
-    decltype(key_of(p)) key;
-    CUtensorMap a, b;
-  };
-  thread_local std::optional<Encoded> last;
-  const auto key = key_of(p);
-  if (!last || last->key != key) {
+// launches; the harness launches one problem many times in a row, so the maps of the last problem are kept and encoded
+// again only when their key (the arguments they depend on) changes. One cache per host thread and per `encode` type:
+// the callers below pass a lambda of their caller's, so each variant gets its own.
+template <class Key, class Maps, class Encode>
+bool last_encoded(const Key& key, Maps* maps, Encode encode) {
+  thread_local std::optional<std::pair<Key, Maps>> last;
+  if (!last || last->first != key) {
     last.reset();
-    Encoded fresh{key, {}, {}};
-    if (!encode_both(p, &fresh.a, &fresh.b)) return false;
-    last = fresh;
+    Maps fresh{};
+    if (!encode(&fresh)) return false;
+    last.emplace(key, fresh);
   }
-  *map_a = last->a;
-  *map_b = last->b;
+  *maps = last->second;
   return true;
 }
 
-// The map a TMA-store epilogue writes C through, cached as cached_tensor_maps caches A's and B's.
+// A's and B's maps.
+template <class EncodeBoth>
+bool cached_tensor_maps(const GemmArgs& p, CUtensorMap* map_a, CUtensorMap* map_b, EncodeBoth encode_both) {
+  struct Maps {
+    CUtensorMap a, b;
+  };
+  Maps maps;
+  const auto key = std::make_tuple(p.a.data, p.a.ld, p.a.batch_stride, p.a.head_stride, p.a.head_group, p.b.data,
+                                   p.b.ld, p.b.batch_stride, p.b.head_stride, p.b.head_group, p.m, p.n, p.k, p.heads,
+                                   p.batch, p.element, p.b_transposed);
+  if (!last_encoded(key, &maps, [&](Maps* m) { return encode_both(p, &m->a, &m->b); })) return false;
+  *map_a = maps.a;
+  *map_b = maps.b;
+  return true;
+}
+
+// The map a TMA-store epilogue writes C through.
 template <class EncodeC>
 bool cached_output_map(const GemmArgs& p, CUtensorMap* map_c, EncodeC encode_c) {
-  auto key_of = [](const GemmArgs& q) {
-    return std::make_tuple(q.c.data, q.c.ld, q.c.batch_stride, q.c.head_stride, q.c.head_group, q.m, q.n, q.heads,
-                           q.batch, q.element);
-  };
-  struct Encoded {
-    decltype(key_of(p)) key;
-    CUtensorMap c;
-  };
-  thread_local std::optional<Encoded> last;
-  const auto key = key_of(p);
-  if (!last || last->key != key) {
-    last.reset();
-    Encoded fresh{key, {}};
-    if (!encode_c(p, &fresh.c)) return false;
-    last = fresh;
-  }
-  *map_c = last->c;
-  return true;
+  const auto key = std::make_tuple(p.c.data, p.c.ld, p.c.batch_stride, p.c.head_stride, p.c.head_group, p.m, p.n,
+                                   p.heads, p.batch, p.element);
+  return last_encoded(key, map_c, [&](CUtensorMap* c) { return encode_c(p, c); });
 }
 
 }  // namespace kernels::wgmma
