@@ -104,21 +104,6 @@ def resource_usage(lib):
     return usage
 
 
-def sass_by_function(lib):
-    """{(member, arch, function): [instruction, ...]}"""
-    code, member, arch, function = defaultdict(list), None, None, None
-    for line in cuobjdump(lib, "-sass").splitlines():
-        if m := re.match(r"member .*:(\S+\.o):", line):
-            member = m.group(1)
-        elif m := re.match(r"\s*code for (sm_\w+)", line):
-            arch = m.group(1)
-        elif m := re.match(r"\s*Function : (\S+)", line):
-            function = m.group(1)
-        elif m := re.match(r"\s*/\*[0-9a-f]{4,}\*/\s+([^;]+);", line):
-            code[(member, arch, function)].append(m.group(1).strip())
-    return code
-
-
 def sass_listing(lib):
     """{(member, arch, function): [(address, instruction), ...]}, addresses as integers."""
     code, member, arch, function = defaultdict(list), None, None, None
@@ -367,8 +352,9 @@ def test_no_kernel_spills_and_resources_fit(kernels_library):
 
 
 @pytest.fixture(scope="module")
-def sass(kernels_library):
-    return sass_by_function(kernels_library)
+def sass(listing):
+    """{(member, arch, function): [instruction, ...]}: the listing without its addresses."""
+    return {key: [instruction for _, instruction in body] for key, body in listing.items()}
 
 
 @pytest.mark.parametrize("fragment, opcode, archs", TENSOR_CORE_KERNELS)
