@@ -12,10 +12,6 @@ std::int64_t bytes_of(const roofline::Operand& op, const roofline::GemmProblem& 
   return roofline::dtype_bytes(p.dtype) * op.buffer_elements(p.batch, p.heads);
 }
 
-kernels::MatrixArg matrix(const roofline::Operand& op, void* data) {
-  return kernels::MatrixArg{data, op.ld, op.batch_stride, op.head_stride, op.head_group};
-}
-
 // Device array of pointers to every (batch, head) matrix of an operand, in batch-major order.
 DeviceBuffer pointer_array(const roofline::Operand& op, const roofline::GemmProblem& p, const DeviceBuffer& base,
                            cudaStream_t stream) {
@@ -34,10 +30,6 @@ DeviceBuffer pointer_array(const roofline::Operand& op, const roofline::GemmProb
 }
 
 }  // namespace
-
-kernels::Element element_of(roofline::Dtype dtype) {
-  return dtype == roofline::Dtype::kF16 ? kernels::Element::kF16 : kernels::Element::kBF16;
-}
 
 ProblemBuffers::ProblemBuffers(const roofline::GemmProblem& p, cudaStream_t stream, std::uint64_t seed)
     : problem(p), a(bytes_of(p.a, p)), b(bytes_of(p.b, p)), c(bytes_of(p.c, p)) {
@@ -60,27 +52,6 @@ void ProblemBuffers::poison_output(cudaStream_t stream) {
   BENCH_LLAMA_CUDA_CHECK(kernels::poison(c.get(), c.bytes() / 2, element_of(problem.dtype), stream));
 }
 
-kernels::GemmArgs gemm_args(const roofline::GemmProblem& problem) {
-  kernels::GemmArgs g;
-  g.m = problem.m;
-  g.n = problem.n;
-  g.k = problem.k;
-  g.batch = problem.batch;
-  g.heads = problem.heads;
-  g.b_transposed = problem.b_layout == roofline::BLayout::kNT;
-  g.element = element_of(problem.dtype);
-  g.a = matrix(problem.a, nullptr);
-  g.b = matrix(problem.b, nullptr);
-  g.c = matrix(problem.c, nullptr);
-  return g;
-}
-
-kernels::GemmArgs ProblemBuffers::args() const {
-  kernels::GemmArgs g = gemm_args(problem);
-  g.a = matrix(problem.a, a.get());
-  g.b = matrix(problem.b, b.get());
-  g.c = matrix(problem.c, c.get());
-  return g;
-}
+kernels::GemmArgs ProblemBuffers::args() const { return gemm_args(problem, a.get(), b.get(), c.get()); }
 
 }  // namespace bench

@@ -5,15 +5,11 @@
 #include <cstdint>
 
 #include "bench/cuda_raii.hpp"
+#include "bench/problem_args.hpp"
 #include "kernels/gemm_args.cuh"
 #include "roofline/problem.hpp"
 
 namespace bench {
-
-kernels::Element element_of(roofline::Dtype dtype);
-
-// The problem as kernel arguments, without pointers (for asking a variant's supports() before allocating).
-kernels::GemmArgs gemm_args(const roofline::GemmProblem& problem);
 
 struct ProblemBuffers {
   // Allocates (throws CudaError, out_of_memory() on failure) and fills on `stream`. The seed fixes the inputs so a

@@ -20,6 +20,4 @@ double relative_error(const void* out, const void* ref, std::int64_t count, kern
   return std::sqrt(host[0] / host[1]);
 }
 
-double tolerance(roofline::Dtype dtype) { return dtype == roofline::Dtype::kF16 ? 2e-3 : 1.6e-2; }
-
 }  // namespace bench

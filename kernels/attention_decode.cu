@@ -10,7 +10,9 @@
 #include <algorithm>
 
 #include "kernels/attention_decode.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels {
 namespace {
@@ -28,7 +30,7 @@ int splits_for(const GemmArgs& p) {
 // slice; the row groups are then added in shared memory.
 template <class T>
 __global__ void __launch_bounds__(kThreads) pv_partial_kernel(const GemmArgs p, int splits) {
-  __shared__ float sums[kThreads][8];
+  BENCH_LLAMA_STATIC_SHARED(float[kThreads][8], sums);
   const int chunks = static_cast<int>(p.n / 8);  // 16-byte chunks per row of V
   const int row_groups = kThreads / chunks;
   const int chunk = threadIdx.x % chunks, group = threadIdx.x / chunks;
@@ -88,9 +90,10 @@ template <class T>
 cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   const int splits = splits_for(p);
   const unsigned pairs = static_cast<unsigned>(p.batch * p.heads);
-  pv_partial_kernel<T><<<dim3(splits, pairs), kThreads, 0, stream>>>(p, splits);
-  if (splits > 1) pv_reduce_kernel<T><<<pairs, 128, 0, stream>>>(p, splits);
-  return cudaGetLastError();
+  const cudaError_t status =
+      launch_kernel(pv_partial_kernel<T>, {dim3(splits, pairs), dim3(kThreads)}, stream, p, splits);
+  if (status != cudaSuccess || splits == 1) return status;
+  return launch_kernel(pv_reduce_kernel<T>, {dim3(pairs), dim3(128)}, stream, p, splits);
 }
 
 cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {

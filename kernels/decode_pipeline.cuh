@@ -19,8 +19,10 @@
 #include <cstdint>
 
 #include "kernels/decode_schedule.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
 #include "kernels/split_counter.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels::detail {
 
@@ -30,7 +32,7 @@ __device__ __forceinline__ void stream_k_pipeline(const GemmArgs& p, const Strea
   constexpr int W = Op::kWarps, S = Op::kStages, NT = Op::kTiles, E = NT * 4;
   static_assert(W == 8, "the stash reduction adds 8 warps");
   static_assert(4 * E * 32 * sizeof(float) <= W * S * Op::kSlotBytes, "the stash is overlaid on the rings");
-  extern __shared__ __align__(128) unsigned char smem[];
+  BENCH_LLAMA_DYNAMIC_SHARED(smem, 128);
   float(*stash)[E][32] = reinterpret_cast<float(*)[E][32]>(smem);  // 4 slots, used once the rings are drained
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   unsigned char* ring = smem + warp * S * Op::kSlotBytes;
@@ -143,14 +145,6 @@ std::size_t stream_k_workspace_bytes(const GemmArgs& p) {
 // Host side, shared by the launch functions of gemv_mma_pipe and pv_decode_fused.
 using StreamKKernel = void (*)(GemmArgs, StreamK, unsigned long long*, float*, std::uint64_t);
 
-// Blocks of `kernel` resident per SM with `smem` bytes of dynamic shared memory (opting in above 48 KiB), or 0 if the
-// runtime refuses. Callers ask once per kernel and process (one device per process).
-inline int resident_blocks(StreamKKernel kernel, int threads, int smem) {
-  int blocks = 0;
-  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem) != cudaSuccess) return 0;
-  return cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, threads, smem) == cudaSuccess ? blocks : 0;
-}
-
 // Launches `kernel` over tiles x chunks units on a persistent grid of min(per_sm, cap) blocks per SM (never more
 // blocks than units), the workspace laid out as stream_k_workspace_bytes counts it: counters, then partials.
 inline cudaError_t launch_stream_k(StreamKKernel kernel, const GemmArgs& p, std::int64_t tiles, std::int64_t chunks,
@@ -162,8 +156,8 @@ inline cudaError_t launch_stream_k(StreamKKernel kernel, const GemmArgs& p, std:
   sk.blocks = std::min<std::int64_t>(std::max(p.sm_count, 1) * std::min(per_sm, kStreamKMaxBlocksPerSm), sk.units());
   auto* counters = static_cast<unsigned long long*>(p.workspace);
   auto* partials = reinterpret_cast<float*>(counters + stream_k_max_blocks(p));
-  kernel<<<static_cast<unsigned>(sk.blocks), threads, smem, stream>>>(p, sk, counters, partials, next_launch_token());
-  return cudaGetLastError();
+  return launch_kernel(kernel, {dim3(static_cast<unsigned>(sk.blocks)), dim3(threads), static_cast<std::size_t>(smem)},
+                       stream, p, sk, counters, partials, next_launch_token());
 }
 
 }  // namespace kernels::detail

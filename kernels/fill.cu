@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/fill.cuh"
+#include "kernels/launch.cuh"
 
 namespace kernels {
 namespace {
@@ -83,25 +84,24 @@ cudaError_t dispatch(Element element, Args... args) {
 template <class T>
 struct FillLaunch {
   static cudaError_t run(void* data, std::int64_t count, float scale, std::uint64_t seed, cudaStream_t stream) {
-    fill_normal_kernel<T><<<grid_for(count), kThreads, 0, stream>>>(static_cast<T*>(data), count, scale, seed);
-    return cudaGetLastError();
+    return launch_kernel(fill_normal_kernel<T>, {dim3(grid_for(count)), dim3(kThreads)}, stream, static_cast<T*>(data),
+                         count, scale, seed);
   }
 };
 
 template <class T>
 struct PoisonLaunch {
   static cudaError_t run(void* data, std::int64_t count, cudaStream_t stream) {
-    poison_kernel<T><<<grid_for(count), kThreads, 0, stream>>>(static_cast<T*>(data), count);
-    return cudaGetLastError();
+    return launch_kernel(poison_kernel<T>, {dim3(grid_for(count)), dim3(kThreads)}, stream, static_cast<T*>(data),
+                         count);
   }
 };
 
 template <class T>
 struct ErrorLaunch {
   static cudaError_t run(const void* out, const void* ref, std::int64_t count, double* sums, cudaStream_t stream) {
-    squared_error_kernel<T>
-        <<<grid_for(count), kThreads, 0, stream>>>(static_cast<const T*>(out), static_cast<const T*>(ref), count, sums);
-    return cudaGetLastError();
+    return launch_kernel(squared_error_kernel<T>, {dim3(grid_for(count)), dim3(kThreads)}, stream,
+                         static_cast<const T*>(out), static_cast<const T*>(ref), count, sums);
   }
 };
 

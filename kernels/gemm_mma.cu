@@ -14,6 +14,7 @@
 #include "kernels/gemm_mma.cuh"
 #include "kernels/gemm_mma_common.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels {
 namespace {
@@ -63,8 +64,8 @@ __device__ __forceinline__ void load_stage(const GemmArgs& p, const char* a, con
 
 template <class Cfg, class T, bool kBTransposed>
 __global__ void __launch_bounds__(Cfg::THREADS) gemm_mma_kernel(const GemmArgs p) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  extern __shared__ __align__(128) unsigned char smem[];
+#if BENCH_LLAMA_SM80_DEVICE
+  BENCH_LLAMA_DYNAMIC_SHARED(smem, 128);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int wm = warp / Cfg::WN, wn = warp % Cfg::WN;
 

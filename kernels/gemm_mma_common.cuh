@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/gemm_args.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
 
 namespace kernels::detail {
@@ -102,17 +103,12 @@ inline bool tiles_fill_gpu(const GemmArgs& p, int bm, int bn) {
   return tiles_per_matrix(p, bm, bn) * p.batch * p.heads >= p.sm_count;
 }
 
-// Launches kKernel (one block per tile, grid z over every (batch, head)) with Cfg's threads and dynamic shared memory,
-// opting in to more than 48 KiB once per process (one device per process) and per kernel.
+// Launches kKernel: one block per tile, grid z over every (batch, head), Cfg's threads and dynamic shared memory.
 template <class Cfg, auto kKernel>
 cudaError_t launch_tiles(const GemmArgs& p, cudaStream_t stream) {
-  static const cudaError_t opt_in =
-      cudaFuncSetAttribute(kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM);
-  if (opt_in != cudaSuccess) return opt_in;
   const dim3 grid(static_cast<unsigned>(tiles_per_matrix(p, Cfg::BM, Cfg::BN)), 1,
                   static_cast<unsigned>(p.batch * p.heads));
-  kKernel<<<grid, Cfg::THREADS, Cfg::SMEM, stream>>>(p);
-  return cudaGetLastError();
+  return launch_kernel(kKernel, {grid, dim3(Cfg::THREADS), Cfg::SMEM}, stream, p);
 }
 
 }  // namespace kernels::detail

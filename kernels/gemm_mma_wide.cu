@@ -23,6 +23,7 @@
 #include "kernels/gemm_mma_common.cuh"
 #include "kernels/gemm_mma_wide.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels {
 namespace {
@@ -131,8 +132,8 @@ __device__ __forceinline__ void copy_chunks(const CopyPlan& c, std::uint32_t sta
 
 template <class Cfg, class T, bool kBTransposed>
 __global__ void __launch_bounds__(Cfg::THREADS, 1) gemm_mma_w64_kernel(const GemmArgs p) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  extern __shared__ __align__(128) unsigned char smem[];
+#if BENCH_LLAMA_SM80_DEVICE
+  BENCH_LLAMA_DYNAMIC_SHARED(smem, 128);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int wm = warp / Cfg::WN, wn = warp % Cfg::WN;
   const TileOrigin tile = grouped_tile<Cfg::BM, Cfg::BN>(p, static_cast<int>(blockIdx.x));

@@ -17,8 +17,11 @@
 // Limits: B stored [N x K]; K a multiple of 8; leading dimensions and strides multiples of 8 elements (16 bytes, as
 // TMA requires); 16-byte aligned bases; strides must grow from k to head to row to batch (as the tensor map needs).
 #include "kernels/gemm_wgmma.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
-#include "kernels/wgmma_common.cuh"
+#include "kernels/target.cuh"
+#include "kernels/tensor_maps.cuh"
+#include "kernels/wgmma_pipeline.cuh"
 
 namespace kernels {
 namespace {
@@ -34,9 +37,9 @@ template <class T>
 __global__ void __launch_bounds__(kThreads, 1)
     gemm_wgmma_kernel(const GemmArgs p, const __grid_constant__ CUtensorMap map_a,
                       const __grid_constant__ CUtensorMap map_b, const TileGrid grid) {
-#ifdef BENCH_LLAMA_SM90A_DEVICE
+#if BENCH_LLAMA_SM90A_DEVICE
   using namespace wgmma;
-  extern __shared__ unsigned char smem_raw[];
+  BENCH_LLAMA_DYNAMIC_SHARED(smem_raw, 16);
   // 128-byte swizzled tiles must start on 1024-byte boundaries.
   const std::uint32_t base = (detail::smem_address(smem_raw) + 1023) & ~1023u;
   const std::uint32_t tiles_a = base, tiles_b = base + STAGES * A_TILE;
@@ -48,8 +51,8 @@ __global__ void __launch_bounds__(kThreads, 1)
       mbar_init(full + 8 * s, 1);   // the producer's expect_tx arrival; the bytes complete it
       mbar_init(empty + 8 * s, 2);  // one arrival per consumer warpgroup
     }
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-    asm volatile("fence.proxy.async.shared::cta;\n" ::);
+    fence_mbarrier_init();
+    fence_proxy_async();
   }
   __syncthreads();
 
@@ -93,7 +96,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     int previous = -1;  // the stage whose MMAs may still be reading it
     for (int kt = 0; kt < k_tiles; ++kt) {
       mbar_wait(full + 8 * stage, phase);
-      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+      wgmma_fence();
       const std::uint32_t a = tiles_a + stage * A_TILE + consumer * 64 * 128;  // 64 rows of 128 bytes
       const std::uint32_t b = tiles_b + stage * B_TILE;
 #pragma unroll
@@ -106,6 +109,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     retire_last_stage(empty, lane_in_group, previous);
     store_accumulators<BN, T>(p, acc, pair, heads, m0 + consumer * 64, n0, lane_in_group);
   }
+#else
+  BENCH_LLAMA_BODY_NOT_BUILT("gemm_wgmma_kernel (wgmma, TMA, mbarrier)");
 #endif
 }
 
@@ -122,12 +127,10 @@ cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   CUtensorMap map_a{}, map_b{};
   if (!tensor_maps(p, &map_a, &map_b)) return cudaErrorInvalidValue;
   const auto kernel = gemm_wgmma_kernel<T>;
-  static const cudaError_t opt_in = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem);
-  if (opt_in != cudaSuccess) return opt_in;
   const TileGrid grid{static_cast<int>((p.m + BM - 1) / BM), static_cast<int>((p.n + BN - 1) / BN), p.batch * p.heads};
   const std::int64_t blocks = std::min<std::int64_t>(grid.tiles(), std::max(p.sm_count, 1));
-  kernel<<<static_cast<unsigned>(blocks), kThreads, kSmem, stream>>>(p, map_a, map_b, grid);
-  return cudaGetLastError();
+  return launch_kernel(kernel, {dim3(static_cast<unsigned>(blocks)), dim3(kThreads), kSmem}, stream, p, map_a, map_b,
+                       grid);
 }
 
 cudaError_t launch(const GemmArgs& p, cudaStream_t stream) {

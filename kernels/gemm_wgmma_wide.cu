@@ -36,8 +36,11 @@
 // Limits: K a multiple of 8 and N even; leading dimensions and strides multiples of 8 elements (16 bytes, as TMA
 // requires); 16-byte aligned bases; each operand's strides must grow in its tensor map's order.
 #include "kernels/gemm_wgmma_wide.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
-#include "kernels/wgmma_common.cuh"
+#include "kernels/target.cuh"
+#include "kernels/tensor_maps.cuh"
+#include "kernels/wgmma_pipeline.cuh"
 
 namespace kernels {
 namespace {
@@ -82,12 +85,12 @@ template <class T, class S>
 __global__ void __launch_bounds__(kThreads, 1)
     gemm_wgmma_wide_kernel(const Launch l, const __grid_constant__ CUtensorMap map_a,
                            const __grid_constant__ CUtensorMap map_b, const __grid_constant__ CUtensorMap map_c) {
-#ifdef BENCH_LLAMA_SM90A_DEVICE
+#if BENCH_LLAMA_SM90A_DEVICE
   using namespace wgmma;
   constexpr int BM = S::BM, BN = S::BN, BK = S::BK, STAGES = S::STAGES, A_TILE = S::A_TILE, B_TILE = S::B_TILE;
   constexpr int CLUSTER = S::CLUSTER;
   const GemmArgs& p = l.p;
-  extern __shared__ unsigned char smem_raw[];
+  BENCH_LLAMA_DYNAMIC_SHARED(smem_raw, 16);
   // 128-byte swizzled tiles must start on 1024-byte boundaries (every tile size here is a multiple of 1024). Every
   // block of a cluster has the same layout: a multicast writes the same offsets in each.
   const std::uint32_t base = (detail::smem_address(smem_raw) + 1023) & ~1023u;
@@ -102,8 +105,8 @@ __global__ void __launch_bounds__(kThreads, 1)
       // One arrival per consumer warpgroup of every block of the cluster: the stage is written by all their producers.
       mbar_init(empty + 8 * s, 2 * CLUSTER);
     }
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-    asm volatile("fence.proxy.async.shared::cta;\n" ::);
+    fence_mbarrier_init();
+    fence_proxy_async();
   }
   // The last block-wide barrier: after it the warpgroups never wait for each other but on mbarriers. In a cluster it
   // spans the cluster, so no block multicasts into a peer's stage or arrives on its barriers before they exist.
@@ -121,7 +124,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   if (warpgroup == 0) {
     // Producer: gives registers back (every warp of the warpgroup must execute it), then one thread keeps the ring
     // full. Its stage/phase sequence is the consumers' exactly: the same tiles, the same k_tiles each.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kProducerRegisters));
+    setmaxnreg_dec<kProducerRegisters>();
     if (lane_in_group == 0) {
       int stage = 0, phase = 0;
       for (int tile = first_tile; tile < l.tiles; tile += tile_step) {
@@ -164,7 +167,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       }
     }
   } else {
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kConsumerRegisters));
+    setmaxnreg_inc<kConsumerRegisters>();
     // Consumers: warpgroup 1 takes rows 0-63 of the tile, warpgroup 2 rows 64-127.
     const int consumer = warpgroup - 1;
     int stage = 0, phase = 0;
@@ -179,7 +182,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         mbar_wait(full + 8 * stage, phase);
         // Orders the accumulators' last ordinary writes (the zeroing above, at a tile's first k-tile) before the
         // asynchronous MMAs that read them.
-        asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+        wgmma_fence();
         const std::uint32_t a = tiles_a + stage * A_TILE + consumer * 64 * 128;  // 64 rows of 128 bytes
         const std::uint32_t b = tiles_b + stage * B_TILE;
 #pragma unroll
@@ -212,6 +215,8 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
   // No block of a cluster leaves while a peer may still arrive on its barriers.
   if constexpr (CLUSTER > 1) cluster_sync();
+#else
+  BENCH_LLAMA_BODY_NOT_BUILT("gemm_wgmma_wide_kernel (wgmma, TMA, mbarrier, clusters)");
 #endif
 }
 
@@ -231,44 +236,10 @@ bool tensor_maps(const GemmArgs& p, CUtensorMap* map_a, CUtensorMap* map_b, CUte
   });
 }
 
-// A launch of `blocks` blocks of S's threads and shared memory, in clusters of S::CLUSTER along x. Not copyable: the
-// configuration points at the attribute beside it.
+// The launch shape of `blocks` blocks of S's threads and shared memory, in clusters of S::CLUSTER along x.
 template <class S>
-struct ClusterLaunch {
-  cudaLaunchAttribute cluster{};
-  cudaLaunchConfig_t config{};
-  ClusterLaunch(unsigned blocks, cudaStream_t stream) {
-    cluster.id = cudaLaunchAttributeClusterDimension;
-    cluster.val.clusterDim.x = S::CLUSTER;
-    cluster.val.clusterDim.y = 1;
-    cluster.val.clusterDim.z = 1;
-    config.gridDim = dim3(blocks);
-    config.blockDim = dim3(kThreads);
-    config.dynamicSmemBytes = S::SMEM;
-    config.stream = stream;
-    config.attrs = &cluster;
-    config.numAttrs = 1;
-  }
-  ClusterLaunch(const ClusterLaunch&) = delete;
-  ClusterLaunch& operator=(const ClusterLaunch&) = delete;
-};
-
-// How many clusters of a variant can be resident at once (a GPC's SMs pair up only within it, so this can be below
-// half the SMs), or 0 if the runtime cannot say (its error cleared, so that the next launch does not report it).
-// Asked once per process (one device per process) once it has answered; needs the shared-memory opt-in first.
-template <class S>
-int resident_clusters(const void* kernel) {
-  static int known = 0;
-  if (known == 0) {
-    const ClusterLaunch<S> probe(S::CLUSTER, nullptr);
-    int n = 0;
-    if (cudaOccupancyMaxActiveClusters(&n, kernel, &probe.config) != cudaSuccess) {
-      cudaGetLastError();
-      return 0;
-    }
-    known = n;
-  }
-  return known;
+LaunchShape shape_of(std::int64_t blocks) {
+  return {dim3(static_cast<unsigned>(blocks)), dim3(kThreads), S::SMEM, dim3(S::CLUSTER)};
 }
 
 template <class T, class S>
@@ -276,8 +247,6 @@ cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   CUtensorMap map_a{}, map_b{}, map_c{};
   if (!tensor_maps<S>(p, &map_a, &map_b, &map_c)) return cudaErrorInvalidValue;
   const auto kernel = gemm_wgmma_wide_kernel<T, S>;
-  static const cudaError_t opt_in = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, S::SMEM);
-  if (opt_in != cudaSuccess) return opt_in;
   const std::int64_t tile_rows = (p.m + S::BM - 1) / S::BM;
   const wgmma::TileGrid grid{static_cast<int>((tile_rows + S::CLUSTER - 1) / S::CLUSTER),
                              static_cast<int>((p.n + S::BN - 1) / S::BN), p.batch * p.heads};
@@ -289,16 +258,14 @@ cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
                  wgmma::rows_in_head(p.c, p.heads)};
   if constexpr (S::CLUSTER == 1) {
     const std::int64_t blocks = std::min<std::int64_t>(grid.tiles(), std::max(p.sm_count, 1));
-    kernel<<<static_cast<unsigned>(blocks), kThreads, S::SMEM, stream>>>(l, map_a, map_b, map_c);
-    return cudaGetLastError();
+    return launch_kernel(kernel, shape_of<S>(blocks), stream, l, map_a, map_b, map_c);
   } else {
-    const int resident = resident_clusters<S>(reinterpret_cast<const void*>(kernel));
+    // As many clusters as can be resident at once (a GPC's SMs pair up only within it, so this can be below half the
+    // SMs).
+    const int resident = resident_clusters(kernel, shape_of<S>(S::CLUSTER));
     if (resident < 1) return cudaErrorLaunchOutOfResources;  // no cluster of S fits the GPU, or the runtime can't say
     const std::int64_t clusters = std::min<std::int64_t>(grid.tiles(), resident);
-    const ClusterLaunch<S> clustered(static_cast<unsigned>(clusters * S::CLUSTER), stream);
-    const cudaError_t error = cudaLaunchKernelEx(&clustered.config, kernel, l, map_a, map_b, map_c);
-    if (error != cudaSuccess) cudaGetLastError();  // reported here, not again by the next launch
-    return error;
+    return launch_kernel(kernel, shape_of<S>(clusters * S::CLUSTER), stream, l, map_a, map_b, map_c);
   }
 }
 

@@ -14,7 +14,9 @@
 // with the same slot in A and B.
 // Limits: M <= 64, B stored [N x K], K a multiple of 8, leading dimensions and strides multiples of 8 elements.
 #include "kernels/gemv_mma.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels {
 namespace {
@@ -43,8 +45,8 @@ __device__ __forceinline__ uint4 stream_or_zero(const char* base, std::int64_t r
 
 template <class S, int MT, class T>
 __global__ void __launch_bounds__(S::THREADS) gemv_mma_kernel(const GemmArgs p) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  __shared__ float partial[S::WARPS_N * S::WARPS_K][MT * S::NT * 4][32];
+#if BENCH_LLAMA_SM80_DEVICE
+  BENCH_LLAMA_STATIC_SHARED(float[S::WARPS_N * S::WARPS_K][MT * S::NT * 4][32], partial);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int wn = warp / S::WARPS_K, wk = warp % S::WARPS_K;
   const int g = lane >> 2, t = lane & 3;
@@ -134,8 +136,7 @@ __global__ void __launch_bounds__(S::THREADS) gemv_mma_kernel(const GemmArgs p) 
 template <class S, int MT, class T>
 cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>((p.n + S::BLOCK_N - 1) / S::BLOCK_N), static_cast<unsigned>(p.batch * p.heads));
-  gemv_mma_kernel<S, MT, T><<<grid, S::THREADS, 0, stream>>>(p);
-  return cudaGetLastError();
+  return launch_kernel(gemv_mma_kernel<S, MT, T>, {grid, dim3(S::THREADS)}, stream, p);
 }
 
 template <class S, class T>

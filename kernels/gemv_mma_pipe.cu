@@ -29,6 +29,7 @@
 
 #include "kernels/decode_pipeline.cuh"
 #include "kernels/gemv_mma_pipe.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels {
 namespace {
@@ -136,7 +137,7 @@ template <int RG, class T>
 __global__ void __launch_bounds__(kThreads, min_blocks(RG))
     gemv_mma_pipe_kernel(const GemmArgs p, const StreamK sk, unsigned long long* counters, float* partials,
                          std::uint64_t token) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if BENCH_LLAMA_SM80_DEVICE
   stream_k_pipeline<GemvOp<RG, T>>(p, sk, counters, partials, token);
 #endif
 }

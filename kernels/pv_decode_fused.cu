@@ -24,6 +24,7 @@
 
 #include "kernels/attention_decode.cuh"
 #include "kernels/decode_pipeline.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels {
 namespace {
@@ -36,11 +37,6 @@ constexpr int N8 = PvPipe::N8;  // n8 tiles per tile
 
 __device__ __forceinline__ std::uint32_t word(const uint4& v, int i) {
   return i == 0 ? v.x : (i == 1 ? v.y : (i == 2 ? v.z : v.w));
-}
-
-__device__ __forceinline__ void cp_async_8(std::uint32_t dst, const void* src, bool valid) {
-  const int bytes = valid ? 8 : 0;
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
 }
 
 // The query heads of one KV head, and where their rows of P and O live.
@@ -149,7 +145,7 @@ template <int RG, class T>
 __global__ void __launch_bounds__(kThreads)
     pv_decode_fused_kernel(const GemmArgs p, const StreamK sk, unsigned long long* counters, float* partials,
                            std::uint64_t token) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if BENCH_LLAMA_SM80_DEVICE
   stream_k_pipeline<PvOp<RG, T>>(p, sk, counters, partials, token);
 #endif
 }

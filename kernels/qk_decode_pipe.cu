@@ -20,7 +20,9 @@
 
 #include "kernels/attention_decode.cuh"
 #include "kernels/decode_schedule.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/target.cuh"
 
 namespace kernels {
 namespace {
@@ -53,8 +55,8 @@ __device__ __forceinline__ void copy_tile(const GemmArgs& p, const char* k_cache
 template <int KC, int RG, class T>
 __global__ void __launch_bounds__(kThreads, 1)
     qk_decode_pipe_kernel(const GemmArgs p, const WarpRanges ranges, std::int64_t per_head) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  extern __shared__ __align__(128) unsigned char smem[];
+#if BENCH_LLAMA_SM80_DEVICE
+  BENCH_LLAMA_DYNAMIC_SHARED(smem, 128);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
   constexpr int kSlotBytes = KC * 512;  // one 16-byte piece per lane and chunk
@@ -133,16 +135,7 @@ constexpr int smem_bytes(int kc) { return kc * 512 * STAGES * kWarps; }
 template <int KC, int RG, class T>
 cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   const auto kernel = qk_decode_pipe_kernel<KC, RG, T>;
-  // Once per process (one device per process): the opt-in above 48 KiB, and the resident blocks per SM.
-  static const int per_sm = [&] {
-    int blocks = 0;
-    if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes(KC)) != cudaSuccess) {
-      return 0;
-    }
-    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads, smem_bytes(KC)) == cudaSuccess
-               ? blocks
-               : 0;
-  }();
+  static const int per_sm = resident_blocks(kernel, kThreads, smem_bytes(KC));  // once per process
   if (per_sm < 1) return cudaErrorInvalidConfiguration;
   const std::int64_t per_head = (p.n + QkPipe::KEYS - 1) / QkPipe::KEYS;
   WarpRanges ranges;
@@ -150,8 +143,8 @@ cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   const std::int64_t blocks = std::min<std::int64_t>(std::max(p.sm_count, 1) * std::min(per_sm, kMaxBlocksPerSm),
                                                      (ranges.tiles + kWarps - 1) / kWarps);
   ranges.warps = blocks * kWarps;
-  kernel<<<static_cast<unsigned>(blocks), kThreads, smem_bytes(KC), stream>>>(p, ranges, per_head);
-  return cudaGetLastError();
+  return launch_kernel(kernel, {dim3(static_cast<unsigned>(blocks)), dim3(kThreads), smem_bytes(KC)}, stream, p, ranges,
+                       per_head);
 }
 
 template <int KC, class T>

@@ -9,7 +9,9 @@
 
 #include <type_traits>
 
+#include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/ptx/special_registers.cuh"
 #include "kernels/roofs.cuh"
 
 namespace kernels {
@@ -19,7 +21,9 @@ constexpr int kStreamThreads = 512;
 constexpr int kBlocksPerSm = 4;
 constexpr int kUnroll = 4;  // independent 16-byte loads in flight per thread
 
-unsigned stream_grid(int sm_count) { return static_cast<unsigned>(sm_count * kBlocksPerSm); }
+LaunchShape stream_shape(int sm_count) {
+  return {dim3(static_cast<unsigned>(sm_count * kBlocksPerSm)), dim3(kStreamThreads)};
+}
 
 // Reads every 16-byte word, kUnroll loads in flight per thread, and folds them into `sink` so that they cannot be
 // removed: streaming loads (evict-first, the DRAM roof) or caching ones (kept in L2, the flush's clean pass).
@@ -150,30 +154,28 @@ __global__ void __launch_bounds__(kMmaPeakWarpsPerBlock * 32) mma_peak_rotating_
 
 cudaError_t dram_read(const void* data, std::int64_t bytes, std::uint32_t* sink, int sm_count, cudaStream_t stream) {
   if (bytes % 16 != 0 || bytes <= 0) return cudaErrorInvalidValue;
-  dram_read_kernel<<<stream_grid(sm_count), kStreamThreads, 0, stream>>>(static_cast<const int4*>(data), bytes / 16,
-                                                                         sink);
-  return cudaGetLastError();
+  return launch_kernel(dram_read_kernel, stream_shape(sm_count), stream, static_cast<const int4*>(data), bytes / 16,
+                       sink);
 }
 
 cudaError_t dram_copy(void* dst, const void* src, std::int64_t bytes, int sm_count, cudaStream_t stream) {
   if (bytes % 16 != 0 || bytes <= 0) return cudaErrorInvalidValue;
-  dram_copy_kernel<<<stream_grid(sm_count), kStreamThreads, 0, stream>>>(static_cast<int4*>(dst),
-                                                                         static_cast<const int4*>(src), bytes / 16);
-  return cudaGetLastError();
+  return launch_kernel(dram_copy_kernel, stream_shape(sm_count), stream, static_cast<int4*>(dst),
+                       static_cast<const int4*>(src), bytes / 16);
 }
 
 cudaError_t cached_read(const void* data, std::int64_t bytes, std::uint32_t* sink, int sm_count, cudaStream_t stream) {
   if (bytes % 16 != 0 || bytes <= 0) return cudaErrorInvalidValue;
-  cached_read_kernel<<<stream_grid(sm_count), kStreamThreads, 0, stream>>>(static_cast<const int4*>(data), bytes / 16,
-                                                                           sink);
-  return cudaGetLastError();
+  return launch_kernel(cached_read_kernel, stream_shape(sm_count), stream, static_cast<const int4*>(data), bytes / 16,
+                       sink);
 }
 
 cudaError_t l2_flush(void* scratch, const void* clean, std::int64_t bytes, std::uint32_t* sink, int sm_count,
                      cudaStream_t stream) {
   if (bytes % 16 != 0 || bytes <= 0) return cudaErrorInvalidValue;
-  l2_dirty_kernel<<<stream_grid(sm_count), kStreamThreads, 0, stream>>>(static_cast<int4*>(scratch), bytes / 16);
-  if (const cudaError_t status = cudaGetLastError(); status != cudaSuccess) return status;
+  const cudaError_t status =
+      launch_kernel(l2_dirty_kernel, stream_shape(sm_count), stream, static_cast<int4*>(scratch), bytes / 16);
+  if (status != cudaSuccess) return status;
   return cached_read(clean, bytes, sink, sm_count, stream);
 }
 
@@ -183,8 +185,8 @@ namespace {
 cudaError_t launch_peak(void (*f16)(int, float*), void (*bf16)(int, float*), Element element, int blocks,
                         int iterations, float* sink, cudaStream_t stream) {
   if (element != Element::kF16 && element != Element::kBF16) return cudaErrorInvalidValue;
-  (element == Element::kF16 ? f16 : bf16)<<<blocks, kMmaPeakWarpsPerBlock * 32, 0, stream>>>(iterations, sink);
-  return cudaGetLastError();
+  return launch_kernel(element == Element::kF16 ? f16 : bf16, {dim3(blocks), dim3(kMmaPeakWarpsPerBlock * 32)}, stream,
+                       iterations, sink);
 }
 
 }  // namespace
@@ -205,12 +207,10 @@ namespace {
 
 __global__ void clock_probe_kernel(ClockStamp* stamps) {
   if (threadIdx.x != 0) return;
-  std::uint32_t sm = 0;
-  std::uint64_t cycles = 0, ns = 0;
   // Read back to back, in this order in every stamp, so the skew between the two counters is the same before and after.
-  asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
-  asm volatile("mov.u64 %0, %%clock64;" : "=l"(cycles));
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(ns));
+  const std::uint32_t sm = detail::sm_id();
+  const std::uint64_t cycles = detail::clock_cycles();
+  const std::uint64_t ns = detail::global_ns();
   // One 16-byte store: two blocks on one SM may both write its slot, but never leave one's cycles with the other's ns.
   if (sm < static_cast<std::uint32_t>(kClockProbeSlots)) {
     *reinterpret_cast<ulonglong2*>(&stamps[sm]) = make_ulonglong2(cycles, ns);
@@ -218,12 +218,10 @@ __global__ void clock_probe_kernel(ClockStamp* stamps) {
 }
 
 __global__ void stream_gate_kernel(const volatile int* flag, int* timed_out, std::uint64_t timeout_ns) {
-  std::uint64_t start = 0, now = 0;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+  const std::uint64_t start = detail::global_ns();
   while (*flag == 0) {
     __nanosleep(1000);
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
-    if (now - start > timeout_ns) {
+    if (detail::global_ns() - start > timeout_ns) {
       *timed_out = 1;
       return;
     }
@@ -234,14 +232,12 @@ __global__ void stream_gate_kernel(const volatile int* flag, int* timed_out, std
 
 cudaError_t stream_gate(const volatile int* flag, int* timed_out, std::uint64_t timeout_ns, cudaStream_t stream) {
   if (!flag || !timed_out) return cudaErrorInvalidValue;
-  stream_gate_kernel<<<1, 1, 0, stream>>>(flag, timed_out, timeout_ns);
-  return cudaGetLastError();
+  return launch_kernel(stream_gate_kernel, {}, stream, flag, timed_out, timeout_ns);
 }
 
 cudaError_t clock_probe(ClockStamp* stamps, int sm_count, cudaStream_t stream) {
   if (!stamps || sm_count <= 0) return cudaErrorInvalidValue;
-  clock_probe_kernel<<<2 * sm_count, 32, 0, stream>>>(stamps);
-  return cudaGetLastError();
+  return launch_kernel(clock_probe_kernel, {dim3(2 * sm_count), dim3(32)}, stream, stamps);
 }
 
 }  // namespace kernels

@@ -1,4 +1,5 @@
 #include "kernels/gemm_mma.cuh"
+#include "kernels/launch.cuh"
 #include "kernels/test_variants.cuh"
 
 namespace kernels {
@@ -19,8 +20,8 @@ cudaError_t wrong_launch(const GemmArgs& p, cudaStream_t stream) {
 // test_fault: a store to an address no allocation has: an illegal-address fault that ends the CUDA context.
 __global__ void fault_kernel(int* nowhere) { nowhere[threadIdx.x] = 1; }
 cudaError_t fault_launch(const GemmArgs&, cudaStream_t stream) {
-  fault_kernel<<<1, 32, 0, stream>>>(reinterpret_cast<int*>(static_cast<std::uintptr_t>(0x10)));
-  return cudaGetLastError();
+  return launch_kernel(fault_kernel, {dim3(1), dim3(32)}, stream,
+                       reinterpret_cast<int*>(static_cast<std::uintptr_t>(0x10)));
 }
 
 // test_oom: asks for a petabyte of workspace, so the caller's allocation fails before any launch.
