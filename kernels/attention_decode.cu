@@ -45,9 +45,11 @@ __global__ void __launch_bounds__(kThreads) pv_partial_kernel(const GemmArgs p, 
     for (std::int64_t s = begin + group; s < end; s += row_groups) {
       const float weight = to_float(reinterpret_cast<const T*>(probs)[s]);
       const uint4 raw = __ldcs(reinterpret_cast<const uint4*>(v + 2 * (s * p.b.ld + chunk * 8)));
-      const T* x = reinterpret_cast<const T*>(&raw);
+      const std::uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
 #pragma unroll
-      for (int i = 0; i < 8; ++i) acc[i] += weight * to_float(x[i]);
+      for (int i = 0; i < 8; ++i) {
+        acc[i] += weight * to_float(from_bits<T>(static_cast<unsigned short>(words[i / 2] >> (16 * (i % 2)))));
+      }
     }
   }
 #pragma unroll

@@ -33,4 +33,17 @@ __device__ __forceinline__ float from_float<float>(float v) {
   return v;
 }
 
+// The 16-bit element whose bits are `bits`: a bit cast. Reading packed elements by casting a uint4's address to a T*
+// instead is undefined behaviour (a T is not a uint4), which host compilers exploit: the emulator's g++ drops the load.
+template <class T>
+__device__ __forceinline__ T from_bits(unsigned short bits);
+template <>
+__device__ __forceinline__ __half from_bits<__half>(unsigned short bits) {
+  return __ushort_as_half(bits);
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_bits<__nv_bfloat16>(unsigned short bits) {
+  return __ushort_as_bfloat16(bits);
+}
+
 }  // namespace kernels

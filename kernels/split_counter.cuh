@@ -53,7 +53,8 @@ inline std::uint64_t next_launch_token() {
   }
 }
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || \
+    defined(CUDA_EMU)  // device code (nvcc, or the emulator); the host-side tests include only the rest
 // One thread arrives for its block (or warp); true for the last arrival. Call after the fence and barrier above.
 __device__ __forceinline__ bool arrive_on(unsigned long long* counter, std::uint64_t token, int contributors) {
   unsigned long long seen = __ldcg(counter);

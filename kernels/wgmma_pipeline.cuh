@@ -6,6 +6,7 @@
 #include <cuda.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/gemm_args.cuh"
 #include "kernels/mma_common.cuh"
@@ -117,7 +118,8 @@ __device__ __forceinline__ void store_accumulators_tma(const CUtensorMap* map_c,
         const int r = warp * 16 + g + 8 * half;
         const auto pair =
             detail::MmaType<T>::pack(acc[4 * (8 * q + j) + 2 * half], acc[4 * (8 * q + j) + 2 * half + 1]);
-        const std::uint32_t bits = *reinterpret_cast<const std::uint32_t*>(&pair);
+        std::uint32_t bits;  // the pair's bits (a bit cast: reading a pair through a uint32_t* is undefined behaviour)
+        memcpy(&bits, &pair, sizeof bits);
         st_shared_b32(buffer + r * 128 + ((j ^ (r % 8)) * 16) + 4 * t4, bits);
       }
     }
