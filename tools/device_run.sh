@@ -18,8 +18,8 @@
 #   faults     tests/reliability/test_faults_gpu.py
 #   sanitizer  compute-sanitizer (SANITIZER_TOOLS, default memcheck) on kernels_gpu_tests at small shapes, one process
 #              per variant that passed, SANITIZER_JOBS at once; never a variant that failed
-#   compare    old against new variants on a reduced grid with counters (COMPARE_ARGS): every variant that passed,
-#              named in --impl beside cublas, in a bench_llama process and result folder of its own
+#   compare    old against new variants on a reduced grid with counters (COMPARE_ARGS): every variant that passed (or
+#              COMPARE_VARIANTS) named in --impl beside cublas, in a bench_llama process and result folder of its own
 #   probe      .carry/bin/lane_probe, when the bundle has one: the emulator's lane maps against this GPU's
 # DEVICE_STEPS picks some (libs always runs). sweep and compare also take what the steps before them left unused; the
 # other steps never pass their cap. Each step writes one line to summary.txt (PASS, FAIL, SKIP, CUT at its cap, or
@@ -293,6 +293,12 @@ allow=()
 allow_note() { if ((restricted)); then echo "hand among: ${allowed:-none}"; else echo "every variant allowed"; fi; }
 # The variants the sanitizer and compare steps name: the allowed ones, or every one built for this GPU.
 if ((restricted)); then IFS=, read -ra named <<<"$allowed"; else named=("${here[@]}"); fi
+# The sanitizer checks the variants this run's variants step passed (those of PASSED_VARIANTS were checked in their own
+# call), or, without that step, the named ones; compare names COMPARE_VARIANTS, or the named ones.
+checked=("${named[@]}")
+wanted variants && checked=("${passed[@]}")
+compared=("${named[@]}")
+[ -n "${COMPARE_VARIANTS:-}" ] && IFS=, read -ra compared <<<"$COMPARE_VARIANTS"
 
 # --- sweep: under its own cap; a cut run keeps its rows ---------------------------------------------------------------
 if wanted sweep; then
@@ -388,13 +394,13 @@ if wanted sanitizer; then
     say SKIP sanitizer 0 "compute-sanitizer not found (looked on PATH and in the CUDA install)"
   elif [ "$(uname -r)" = 4.4.0 ]; then
     say SKIP sanitizer 0 "gVisor (kernel 4.4.0): compute-sanitizer refuses the device there"
-  elif ((${#named[@]} == 0)); then
+  elif ((${#checked[@]} == 0)); then
     say SKIP sanitizer 0 "no variant passed on this GPU: nothing to check (a failed variant is never run again)"
   elif ! begin sanitizer; then
     say NOT-RUN sanitizer 0 "the budget is spent"
   else
     jobs_list=()
-    for tool in $sanitizer_tools; do for name in "${named[@]}"; do jobs_list+=("$tool.$name"); done; done
+    for tool in $sanitizer_tools; do for name in "${checked[@]}"; do jobs_list+=("$tool.$name"); done; done
     pool "$logs/sanitizer" "$sanitizer_jobs" "$sanitizer_timeout" sanitizer_cmd "${jobs_list[@]}"
     results=() bad=0 errors=0
     for job in "${jobs_list[@]}"; do
@@ -416,7 +422,7 @@ if wanted sanitizer; then
     if ((bad)); then
       say FAIL sanitizer "$(took)" "$sanitizer_tools: $errors errors; ${results[*]} (logs/sanitizer.txt)"
     else
-      say PASS sanitizer "$(took)" "$sanitizer_tools: 0 errors in ${#named[@]} variants, each in a process of its own"
+      say PASS sanitizer "$(took)" "$sanitizer_tools: 0 errors in ${#checked[@]} variants, each in a process of its own"
     fi
   fi
   pack_logs
@@ -424,7 +430,7 @@ fi
 
 # --- compare: old against new variants, its own process and result folder ------------------------------------------
 if wanted compare; then
-  if ((${#named[@]} == 0)); then
+  if ((${#compared[@]} == 0)); then
     say SKIP compare 0 "no variant passed on this GPU: nothing to compare with cuBLAS"
   elif ! begin compare; then
     say NOT-RUN compare 0 "the budget is spent"
@@ -433,14 +439,14 @@ if wanted compare; then
     [ -n "$folder" ] && out_args=(--out "${folder}_old_vs_new")
     read -ra extra <<<"$compare_args"
     capped "$step_cap" "$logs/compare.log" "$bin/bench_llama" --gpu 0 --no-plot "${extra[@]}" \
-      --impl "$(join "${named[@]}"),cublas" "${allow[@]}" "${out_args[@]}"
+      --impl "$(join "${compared[@]}"),cublas" "${allow[@]}" "${out_args[@]}"
     found=$(grep -o 'result folder: .*' "$logs/compare.log" | tail -1 | cut -d' ' -f3-)
     [ -n "$found" ] && [ -d "$found" ] && cmp_folder=$(cd "$found" && pwd)
     rows=""
     [ -f "$cmp_folder/roofline.csv" ] &&
       rows="; $(($(wc -l <"$cmp_folder/roofline.csv") - 1)) rows in ${cmp_folder#"$root"/}"
     case $rc in
-      0) say PASS compare "$(took)" "exit 0$rows; ${#named[@]} variants and cublas" ;;
+      0) say PASS compare "$(took)" "exit 0$rows; ${#compared[@]} variants and cublas" ;;
       124 | 137 | 130) say CUT compare "$(took)" "stopped at its cap, ${step_cap}s (exit $rc)$rows: finished rows kept" ;;
       *) say FAIL compare "$(took)" "exit $rc$rows: $(grep -v '^\s*$' "$logs/compare.log" | tail -1 | cut -c1-160)" ;;
     esac

@@ -122,6 +122,7 @@ def stub_tree(tmp_path):
 
 def run(tree, out, *args, **env):
     calls, stubs = tree / "calls.log", tree.parent / "path"
+    calls.unlink(missing_ok=True)  # this run's calls only
     environment = dict(os.environ, OUT=str(out), STUB_CALLS=str(calls), BENCH_LLAMA_PYTHON=str(stubs / "python"),
                        PATH=f"{stubs}:{os.environ['PATH']}", **env)  # fmt: skip
     for name in ("DEVICE_STEPS", "DEVICE_BUDGET", "PASSED_VARIANTS", "TEST_VARIANTS"):
@@ -239,6 +240,13 @@ def test_passed_variants_from_an_earlier_call_are_allowed_without_a_new_test(stu
         "kernels_gpu_tests variants=var_trap small=0 sanitizer=none --gtest_filter=*VariantsGpu.EveryVariant*"
     ]
     assert any(c.endswith("--allow-variants var_old,var_new") for c in calls if c.startswith("bench_llama --gpu"))
+    # A second call after a fix: the fixed variant alone is tested, checked and compared; the earlier ones stay allowed.
+    result, calls = run(stub_tree, tmp_path / "o1", DEVICE_STEPS="libs,variants,sanitizer,compare",
+                        TEST_VARIANTS="var_new", PASSED_VARIANTS="var_old", COMPARE_VARIANTS="var_new")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [re.search(r"variants=(\S+)", c)[1] for c in calls if "sanitizer=memcheck" in c] == ["var_new"], calls
+    compare = next(c for c in calls if "--counters" in c)
+    assert "--impl var_new,cublas --allow-variants var_old,var_new" in compare, compare
     # Without the variants step, PASSED_VARIANTS alone says what may run.
     result, calls = run(stub_tree, tmp_path / "o2", DEVICE_STEPS="libs,sanitizer", PASSED_VARIANTS="var_new")
     assert [re.search(r"variants=(\S+)", c)[1] for c in calls if "sanitizer=memcheck" in c] == ["var_new"], calls
