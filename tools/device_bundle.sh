@@ -15,7 +15,8 @@ carry=${BENCH_LLAMA_CARRY:-.carry}
 check_size() {
   local carry_bytes=0 tree_bytes untracked
   [ -e "$carry" ] && carry_bytes=$(du -sb "$carry" | cut -f1)
-  tree_bytes=$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null | awk 'END {print $1 + 0}')
+  tree_bytes=$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null |
+    awk 'END {print $1 + 0}')
   echo "device_bundle: $carry is $((carry_bytes >> 20)) MiB, the tree the device tool carries (tracked and untracked" \
     "files git does not ignore) $((tree_bytes >> 20)) MiB"
   if (((carry_bytes + tree_bytes) > (60 << 20))); then

@@ -27,8 +27,9 @@ pack_results() {  # the result folders, without their logs (logs.tgz has them), 
 
 # A step's time: `begin STEP` sets step_t0, step_cap and step_end from its cap and what is left of the budget (a
 # flexible step also takes what the budget holds beyond the caps of the selected steps after it); false when less than
-# 5 s are left. `capped LIMIT LOG COMMAND...` runs COMMAND under min(LIMIT, what is left of the step), TERM first and
-# KILL at the limit, so a step never runs past its cap; it sets rc (200: not run, the step's time was spent).
+# 5 s are left. `capped LIMIT LOG COMMAND...` runs COMMAND under min(LIMIT, what is left of the step): TERM first, KILL
+# at the limit (the grace between them: $grace seconds, at most a quarter of the limit), so a step never runs past its
+# cap; it sets rc (200: not run, the step's time was spent).
 later_caps() {
   local s sum=0 after=0
   for s in "${all_steps[@]}"; do
@@ -60,8 +61,8 @@ capped() {
     echo "not run: the step's time was spent" >>"$log"
     return
   fi
-  local kill=$((limit / 4))
-  ((kill > 10)) && kill=10
+  local kill=${grace:-2}  # a test process needs no grace; bench_llama closes its files on TERM (grace=10)
+  ((kill > limit / 4)) && kill=$((limit / 4))
   ((kill < 1)) && kill=1
   timeout -s TERM -k "$kill" "$((limit - kill))" "$@" >>"$log" 2>&1
   rc=$?
@@ -112,6 +113,17 @@ gtest_verdict() {  # LOG RC -> PASS | SKIP why | FAIL why | CUT | NOT-RUN
   esac
 }
 join() { local IFS=,; echo "$*"; }
+list_minus() {  # LIST NAME...: the names of the comma-separated LIST that are not among the NAMEs, each once
+  local list=$1 name d out="" keep
+  shift
+  for name in ${list//,/ }; do
+    keep=1
+    for d in "$@"; do [ "$d" = "$name" ] && keep=0; done
+    [[ ,$out, == *",$name,"* ]] && keep=0
+    ((keep)) && out+=${out:+,}$name
+  done
+  echo "$out"
+}
 
 # The folders where this machine may keep CUDA's libraries, into lib_dirs, each once and in order: the bundle's own,
 # the CUDA install's (lib64, targets/x86_64-linux/lib, extras/CUPTI/lib64, lib), NVIDIA's Python wheels (nvidia-cublas,

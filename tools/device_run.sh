@@ -56,7 +56,7 @@ pack_margin=${PACK_MARGIN:-20}  # packing after every step, and the script's own
 pack_tail=10                    # of that margin, what a flexible step leaves for the packing still to come
 variant_timeout=${VARIANT_TIMEOUT:-40}      # a process: start, the comparisons, and a 30 s watchdog's trap
 sanitizer_timeout=${SANITIZER_TIMEOUT:-40}  # a process under instrumentation, small shapes
-variant_jobs=${VARIANT_JOBS:-8}             # processes at once: 16 cores, one GPU, milliseconds of GPU work each
+variant_jobs=${VARIANT_JOBS:-16}            # processes at once: 16 cores, one GPU, milliseconds of GPU work each
 sanitizer_jobs=${SANITIZER_JOBS:-4}         # the sanitizer's start-up (patching every module) is CPU-bound
 sanitizer_tools=${SANITIZER_TOOLS:-memcheck}
 compare_args=${COMPARE_ARGS:---counters --batch 1,4,16,64 --seq 512,4096}
@@ -93,7 +93,8 @@ print_plan() {
 if [ "${1:-}" = --plan ]; then
   print_plan
   if ((planned > budget)); then
-    echo "device_run: the caps add up to $planned s, over DEVICE_BUDGET=$budget s: lower a CAP_<STEP> or drop a step" >&2
+    echo "device_run: the caps add up to $planned s, over DEVICE_BUDGET=$budget s:" \
+      "lower a CAP_<STEP> or drop a step" >&2
     exit 2
   fi
   if wanted compare && ((cap[compare] < 30)); then
@@ -122,7 +123,8 @@ folder="" cmp_folder=""
 mkdir -p "$logs"
 : >"$out/summary.txt"
 if ((planned > budget)); then
-  echo "device_run: the caps add up to $planned s, over DEVICE_BUDGET=$budget s: the last steps get less" | tee -a "$logs/plan.txt"
+  echo "device_run: the caps add up to $planned s, over DEVICE_BUDGET=$budget s: the last steps get less" |
+    tee -a "$logs/plan.txt"
 fi
 print_plan >>"$logs/plan.txt"
 
@@ -191,7 +193,8 @@ fi
 table=$(timeout "$(inner 10)" "$bin/bench_llama" --list-variants 2>>"$logs/libs.log")
 sm=""
 command -v nvidia-smi >/dev/null 2>&1 &&
-  sm=$(timeout "$(inner 5)" nvidia-smi --query-gpu=compute_cap --format=csv,noheader -i 0 2>/dev/null | head -1 | tr -d ' .')
+  sm=$(timeout "$(inner 5)" nvidia-smi --query-gpu=compute_cap --format=csv,noheader -i 0 2>/dev/null |
+    head -1 | tr -d ' .')
 [[ $sm =~ ^[0-9]+$ ]] || sm=""
 here=() not_here=()  # the table's variants built for this GPU (all of them when its capability is unknown), and not
 while read -r name min max _; do
@@ -273,11 +276,15 @@ if wanted variants; then
           ;;
       esac
     done
-    for name in "${not_here[@]}"; do printf '%-34s %-7s %4ss  %s\n' "$name" SKIP 0 "not for sm_$sm" >>"$logs/variants.txt"; done
+    for name in "${not_here[@]}"; do
+      printf '%-34s %-7s %4ss  %s\n' "$name" SKIP 0 "not for sm_$sm" >>"$logs/variants.txt"
+    done
     join "${passed[@]}" >"$logs/variants_passed.txt"
-    allowed=$(echo "${PASSED_VARIANTS:-},$(join "${passed[@]}")" | tr ',' '\n' | awk 'NF && !seen[$0]++' | paste -sd,)
+    # Allowed: what passed now, and what passed before unless it failed now.
+    allowed=$(list_minus "${PASSED_VARIANTS:-},$(join "${passed[@]}")" "${skipped[@]}" "${not_passed[@]}")
     if ((${#passed[@]} == 0 && ${#skipped[@]} == ${#tested[@]})); then
-      say SKIP variants "$(took)" "every test skipped ($(why_failed "$logs/variants/${tested[0]}.log")): no variant is used"
+      say SKIP variants "$(took)" "every test skipped ($(why_failed "$logs/variants/${tested[0]}.log")):" \
+        "no variant is used"
     elif ((${#failed[@]} + ${#skipped[@]})); then
       not_passed+=("${skipped[@]}")
       say FAIL variants "$(took)" "${#passed[@]} of ${#tested[@]} passed: $(join "${passed[@]}");" \
@@ -306,7 +313,7 @@ if wanted sweep; then
     say NOT-RUN sweep 0 "the budget is spent"
   else
     # --no-plot: the plot is drawn where the results come back (tools/device_results.sh), not on this machine.
-    capped "$step_cap" "$logs/bench.log" "$bin/bench_llama" --gpu 0 "$@" --no-plot "${allow[@]}"
+    grace=10 capped "$step_cap" "$logs/bench.log" "$bin/bench_llama" --gpu 0 "$@" --no-plot "${allow[@]}"
     found=$(grep -o 'result folder: .*' "$logs/bench.log" | tail -1 | cut -d' ' -f3-)
     if [ -n "$found" ] && [ -d "$found" ]; then
       folder=$(cd "$found" && pwd)
@@ -339,7 +346,11 @@ if wanted unit; then
       capped "$step_cap" "$logs/unit.log" "$bin/$t" --gtest_brief=1
       ((rc == 0)) || failed+=("$t (exit $rc)")
     done
-    if ((${#failed[@]})); then say FAIL unit "$(took)" "${failed[*]}"; else say PASS unit "$(took)" "roofline_tests, bench_unit_tests"; fi
+    if ((${#failed[@]})); then
+      say FAIL unit "$(took)" "${failed[*]}"
+    else
+      say PASS unit "$(took)" "roofline_tests, bench_unit_tests"
+    fi
   fi
   pack_logs
 fi
@@ -384,7 +395,7 @@ if wanted faults; then
   pack_logs
 fi
 
-# --- sanitizer: compute-sanitizer, a process per variant that passed ---------------------------------------------------
+# --- sanitizer: compute-sanitizer, a process per variant that passed -----------------------------------------------
 sanitizer_cmd() {  # TOOL.VARIANT
   cmd=(env BENCH_LLAMA_SMALL_SHAPES=1 BENCH_LLAMA_VARIANTS="${1#*.}" compute-sanitizer --tool "${1%%.*}"
     --error-exitcode 9 --print-limit 100 "$bin/kernels_gpu_tests" "--gtest_filter=*VariantsGpu.EveryVariant*")
@@ -438,7 +449,7 @@ if wanted compare; then
     out_args=()
     [ -n "$folder" ] && out_args=(--out "${folder}_old_vs_new")
     read -ra extra <<<"$compare_args"
-    capped "$step_cap" "$logs/compare.log" "$bin/bench_llama" --gpu 0 --no-plot "${extra[@]}" \
+    grace=10 capped "$step_cap" "$logs/compare.log" "$bin/bench_llama" --gpu 0 --no-plot "${extra[@]}" \
       --impl "$(join "${compared[@]}"),cublas" "${allow[@]}" "${out_args[@]}"
     found=$(grep -o 'result folder: .*' "$logs/compare.log" | tail -1 | cut -d' ' -f3-)
     [ -n "$found" ] && [ -d "$found" ] && cmp_folder=$(cd "$found" && pwd)
@@ -447,7 +458,9 @@ if wanted compare; then
       rows="; $(($(wc -l <"$cmp_folder/roofline.csv") - 1)) rows in ${cmp_folder#"$root"/}"
     case $rc in
       0) say PASS compare "$(took)" "exit 0$rows; ${#compared[@]} variants and cublas" ;;
-      124 | 137 | 130) say CUT compare "$(took)" "stopped at its cap, ${step_cap}s (exit $rc)$rows: finished rows kept" ;;
+      124 | 137 | 130)
+        say CUT compare "$(took)" "stopped at its cap, ${step_cap}s (exit $rc)$rows: finished rows kept"
+        ;;
       *) say FAIL compare "$(took)" "exit $rc$rows: $(grep -v '^\s*$' "$logs/compare.log" | tail -1 | cut -c1-160)" ;;
     esac
     pack_results
@@ -455,7 +468,7 @@ if wanted compare; then
   pack_logs
 fi
 
-# --- probe: the emulator's lane maps against this GPU ------------------------------------------------------------------
+# --- probe: the emulator's lane maps against this GPU --------------------------------------------------------------
 # lane_probe's contract: no arguments; runs one-hot operands through each emulated instruction on GPU 0 and compares
 # the lane maps with the emulator's tables; writes its report to stdout; exits 0 when every map agrees, non-zero
 # otherwise; finishes within seconds.
@@ -487,4 +500,6 @@ if ((${#again[@]})); then
   echo "# to rerun what did not pass (after a fix and a new bundle): $hint" | tee -a "$out/summary.txt"
 fi
 pack_logs
-echo "device_run: done in $(($(date +%s) - start)) s; summary in $out/summary.txt, logs in $out/logs.tgz${folder:+, results in $out/results.tgz}"
+done_line="device_run: done in $(($(date +%s) - start)) s; summary in $out/summary.txt, logs in $out/logs.tgz"
+[ -f "$out/results.tgz" ] && done_line+=", results in $out/results.tgz"
+echo "$done_line"

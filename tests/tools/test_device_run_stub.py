@@ -247,6 +247,10 @@ def test_passed_variants_from_an_earlier_call_are_allowed_without_a_new_test(stu
     assert [re.search(r"variants=(\S+)", c)[1] for c in calls if "sanitizer=memcheck" in c] == ["var_new"], calls
     compare = next(c for c in calls if "--counters" in c)
     assert "--impl var_new,cublas --allow-variants var_old,var_new" in compare, compare
+    # A variant that passed before and fails now is no longer allowed.
+    result, calls = run(stub_tree, tmp_path / "o3", DEVICE_STEPS="libs,variants,sweep", TEST_VARIANTS="var_trap",
+                        PASSED_VARIANTS="var_old,var_trap")  # fmt: skip
+    assert any(c.endswith("--allow-variants var_old") for c in calls if c.startswith("bench_llama --gpu")), calls
     # Without the variants step, PASSED_VARIANTS alone says what may run.
     result, calls = run(stub_tree, tmp_path / "o2", DEVICE_STEPS="libs,sanitizer", PASSED_VARIANTS="var_new")
     assert [re.search(r"variants=(\S+)", c)[1] for c in calls if "sanitizer=memcheck" in c] == ["var_new"], calls
