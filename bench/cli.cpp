@@ -205,6 +205,24 @@ Options parse_cli(const std::vector<std::string>& args) {
           throw UsageError("--impl: unknown \"" + impl + "\"; use " + valid);
         }
       }
+    } else if (arg == "--allow-variants") {
+      const std::string v = value();
+      o.allowed_variants.emplace();
+      if (v != "none") {
+        for (const auto& name : split_list("--allow-variants", v)) {
+          const bool known = std::any_of(variants().begin(), variants().end(),
+                                         [&](const kernels::GemmVariant& variant) { return name == variant.name; });
+          if (!known) {
+            throw UsageError("--allow-variants: \"" + name +
+                             "\" is not a hand-written variant; name variants from bench_llama --list-variants, or "
+                             "write none alone");
+          }
+          o.allowed_variants->push_back(name);
+        }
+      }
+    } else if (arg == "--list-variants") {
+      no_value();
+      o.list_variants = true;
     } else if (arg == "--batch") {
       batch = value();
     } else if (arg == "--seq") {
@@ -261,6 +279,16 @@ Options parse_cli(const std::vector<std::string>& args) {
       throw UsageError("unknown option \"" + args[i] + "\"; see bench_llama --help");
     }
   }
+  if (o.allowed_variants) {  // a variant named with --impl must be allowed too, whichever flag came first
+    for (const auto& impl : o.impls) {
+      if (impl != "hand" && impl != "cublas" && !variant_allowed(o.allowed_variants, impl)) {
+        std::string allowed;
+        for (const auto& name : *o.allowed_variants) allowed += (allowed.empty() ? "" : ",") + name;
+        throw UsageError("--impl names " + impl + ", which --allow-variants leaves out (allowed: " +
+                         (allowed.empty() ? "none" : allowed) + "); add it to --allow-variants or drop it from --impl");
+      }
+    }
+  }
   if (o.quick) {
     const roofline::SweepSpec quick = roofline::quick_sweep();
     o.sweep.batches = quick.batches;
@@ -306,6 +334,12 @@ What to measure:
                      gemm_wgmma_128x256, gemm_wgmma_128x128_kn, gemm_wgmma_128x256_c2 and
                      gemm_wgmma_128x256_c2_tma_store);
                      default hand,cublas.
+  --allow-variants LIST|none
+                     only these hand-written variants may run: hand picks the first of them (in the order of
+                     --list-variants) that supports and suits each shape, a point none of them takes is a skipped
+                     row saying so, and --impl may name only these; none: no hand-written kernel runs. env.json
+                     records the list. Default: every variant. (The GPU runbook passes the variants whose GPU test
+                     passed.)
   --batch LIST       batch sizes b; default 1,2,4,8,16,32,64.
   --seq LIST         sequence lengths s (prefill length, or decode context); default 128,256,...,8192.
   --candidates LIST  candidate tokens q per sequence of the medusa phase (needs medusa in --phase);
@@ -329,6 +363,8 @@ Output:
                      with --predict). It must not exist yet, or be empty.
   --no-plot          do not draw roofline.png (drawing needs python3 with matplotlib; see README).
   --list             print the planned points (operator, setting, shape, cost) and exit.
+  --list-variants    print the hand-written variants (name, lowest and highest sm, allowed or not), in the order
+                     hand prefers them, and exit; no GPU needed.
   --predict          write the roofline's predicted points (status predicted) for --spec; no GPU needed.
   --schema           print the CSV's columns (name, unit, meaning) as Markdown and exit.
   --log-level LEVEL  trace, debug, info (default), warn, error, off.  --quiet is --log-level warn.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/variants.hpp"
 #include "roofline/sweep.hpp"
 
 namespace bench {
@@ -28,6 +29,8 @@ struct Options {
   std::string model = "llama-33b";
   roofline::SweepSpec sweep = roofline::default_sweep();
   std::vector<std::string> impls = {"hand", "cublas"};
+  AllowedVariants allowed_variants;  // --allow-variants; empty optional: every variant of the table
+  bool list_variants = false;        // print the variant table and exit
   L2Mode l2 = L2Mode::kCold;
   std::string out;  // result folder; empty: the default under results/ (or predicted/)
   bool quick = false;

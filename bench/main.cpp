@@ -1,4 +1,5 @@
-// bench_llama: parses the command line and runs one of --help, --spec list, --list, --predict, or a measured sweep.
+// bench_llama: parses the command line and runs one of --help, --list-variants, --spec list, --list, --predict,
+// or a measured sweep.
 // Every failure becomes an exit code and one message that names the fix (bench/errors.hpp).
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -38,6 +39,10 @@ int run(int argc, char** argv) {
     return bench::kExitOk;
   }
   setup_logging(options.log_level);
+  if (options.list_variants) {
+    bench::print_variants(std::cout, options.allowed_variants);
+    return bench::kExitOk;
+  }
   if (options.spec == "list") {
     bench::print_specs(std::cout);
     return bench::kExitOk;

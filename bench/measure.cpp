@@ -34,41 +34,6 @@ void initialize_google_benchmark(const Options& options, const char* argv0) {
   }
 }
 
-nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, const roofline::Plan& plan) {
-  nlohmann::json j;
-  j["model"] = model_json(model);
-  std::vector<std::string> phases, ops, dtypes;
-  for (auto p : o.sweep.phases) phases.emplace_back(roofline::phase_name(p));
-  for (auto op : o.sweep.ops) ops.emplace_back(roofline::op_info(op).name);
-  for (auto d : o.sweep.dtypes) dtypes.emplace_back(roofline::dtype_name(d));
-  j["phases"] = phases;
-  j["ops"] = ops;
-  j["dtypes"] = dtypes;
-  j["batches"] = o.sweep.batches;
-  j["seq_lens"] = o.sweep.seq_lens;
-  if (std::find(o.sweep.phases.begin(), o.sweep.phases.end(), roofline::Phase::kMedusa) != o.sweep.phases.end()) {
-    j["candidates"] = o.sweep.candidates;
-  }
-  j["impls"] = o.impls;
-  j["points"] = plan.points.size();
-  j["distinct_problems"] = plan.measurements.size();
-  const StopRule rule;
-  j["repetitions"] = o.repetitions ? nlohmann::json(*o.repetitions) : nlohmann::json("until the median is known");
-  j["stop_rule"] = o.repetitions ? nlohmann::json{{"fixed", *o.repetitions}}
-                                 : nlohmann::json{{"min_samples", rule.min_samples},
-                                                  {"max_samples", rule.max_samples},
-                                                  {"max_ci_rel", rule.max_ci_rel},
-                                                  {"max_seconds", rule.max_seconds}};
-  j["short_kernel_us"] = kShortKernelSeconds * 1e6;
-  const StopRule ceilings = ceiling_stop_rule();
-  j["ceiling_stop_rule"] = {{"min_samples", ceilings.min_samples},
-                            {"max_samples", ceilings.max_samples},
-                            {"max_ci_rel", ceilings.max_ci_rel},
-                            {"max_seconds", ceilings.max_seconds}};
-  j["benchmark_args"] = o.benchmark_args;
-  return j;
-}
-
 // Runs bench_llama once per GPU, each in its own process (its own CUDA context: a fault on one GPU cannot take the
 // others down), with the same arguments and --gpu N. Returns the worst exit code.
 int measure_each_gpu(const std::vector<int>& devices, const char* argv0, const std::vector<std::string>& args) {
@@ -103,6 +68,43 @@ int measure_each_gpu(const std::vector<int>& devices, const char* argv0, const s
 }
 
 }  // namespace
+
+nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, const roofline::Plan& plan) {
+  nlohmann::json j;
+  j["model"] = model_json(model);
+  std::vector<std::string> phases, ops, dtypes;
+  for (auto p : o.sweep.phases) phases.emplace_back(roofline::phase_name(p));
+  for (auto op : o.sweep.ops) ops.emplace_back(roofline::op_info(op).name);
+  for (auto d : o.sweep.dtypes) dtypes.emplace_back(roofline::dtype_name(d));
+  j["phases"] = phases;
+  j["ops"] = ops;
+  j["dtypes"] = dtypes;
+  j["batches"] = o.sweep.batches;
+  j["seq_lens"] = o.sweep.seq_lens;
+  if (std::find(o.sweep.phases.begin(), o.sweep.phases.end(), roofline::Phase::kMedusa) != o.sweep.phases.end()) {
+    j["candidates"] = o.sweep.candidates;
+  }
+  j["impls"] = o.impls;
+  // null: every variant of the table was allowed; a list (possibly empty): only those (--allow-variants).
+  j["allowed_variants"] = o.allowed_variants ? nlohmann::json(*o.allowed_variants) : nlohmann::json(nullptr);
+  j["points"] = plan.points.size();
+  j["distinct_problems"] = plan.measurements.size();
+  const StopRule rule;
+  j["repetitions"] = o.repetitions ? nlohmann::json(*o.repetitions) : nlohmann::json("until the median is known");
+  j["stop_rule"] = o.repetitions ? nlohmann::json{{"fixed", *o.repetitions}}
+                                 : nlohmann::json{{"min_samples", rule.min_samples},
+                                                  {"max_samples", rule.max_samples},
+                                                  {"max_ci_rel", rule.max_ci_rel},
+                                                  {"max_seconds", rule.max_seconds}};
+  j["short_kernel_us"] = kShortKernelSeconds * 1e6;
+  const StopRule ceilings = ceiling_stop_rule();
+  j["ceiling_stop_rule"] = {{"min_samples", ceilings.min_samples},
+                            {"max_samples", ceilings.max_samples},
+                            {"max_ci_rel", ceilings.max_ci_rel},
+                            {"max_seconds", ceilings.max_seconds}};
+  j["benchmark_args"] = o.benchmark_args;
+  return j;
+}
 
 int run_measure(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
                 const char* argv0, const std::vector<std::string>& args) {

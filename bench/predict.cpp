@@ -7,6 +7,7 @@
 #include "bench/env_record.hpp"
 #include "bench/plot.hpp"
 #include "bench/run_folder.hpp"
+#include "bench/variants.hpp"
 #include "roofline/csv.hpp"
 
 namespace bench {
@@ -67,6 +68,17 @@ void print_plan(std::ostream& out, const roofline::ModelConfig& model, const roo
         << std::setw(14) << std::fixed << std::setprecision(3) << static_cast<double>(p.cost.flops) / 1e9
         << std::setw(12) << std::setprecision(2) << static_cast<double>(p.cost.bytes_min) / 1e6 << std::setw(12)
         << std::setprecision(2) << p.cost.intensity() << p.measurement << '\n';
+  }
+}
+
+void print_variants(std::ostream& out, const AllowedVariants& allowed) {
+  out << "# hand picks the first allowed variant, in this order, that supports and suits a problem; max_sm -: none\n";
+  out << std::left << std::setw(34) << "variant" << std::setw(8) << "min_sm" << std::setw(8) << "max_sm"
+      << "allowed\n";
+  for (const auto& v : variants()) {
+    out << std::left << std::setw(34) << v.name << std::setw(8) << v.min_sm << std::setw(8)
+        << (v.max_sm == 0 ? std::string("-") : std::to_string(v.max_sm))
+        << (variant_allowed(allowed, v.name) ? "yes" : "no") << '\n';
   }
 }
 

@@ -15,6 +15,10 @@ std::string run_predict(const Options& options, const roofline::ModelConfig& mod
 // Prints the planned points, one line each, and which of them share a measurement.
 void print_plan(std::ostream& out, const roofline::ModelConfig& model, const roofline::Plan& plan);
 
+// Prints the hand-written variants (--list-variants): name, lowest and highest compute capability, whether
+// --allow-variants allows it; in the table's order, which is the order `hand` prefers them in.
+void print_variants(std::ostream& out, const AllowedVariants& allowed);
+
 // Prints the datasheet table (--spec list).
 void print_specs(std::ostream& out);
 

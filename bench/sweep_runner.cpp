@@ -218,7 +218,7 @@ const kernels::GemmVariant* SweepRunner::pick_variant(const roofline::GemmProble
                                                       std::string* why) const {
   kernels::GemmArgs args = gemm_args(problem);
   args.sm_count = device_.sm_count;
-  return choose_variant(args, impl, device_.cc_major * 10 + device_.cc_minor, why);
+  return choose_variant(args, impl, device_.cc_major * 10 + device_.cc_minor, why, options_.allowed_variants);
 }
 
 void SweepRunner::write_skipped(const std::vector<std::size_t>& points, const std::string& impl,

@@ -1,5 +1,6 @@
 #include "bench/variants.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -21,20 +22,37 @@ const std::vector<kernels::GemmVariant>& variants() {
   return all;
 }
 
+bool variant_allowed(const AllowedVariants& allowed, const std::string& name) {
+  return !allowed || std::find(allowed->begin(), allowed->end(), name) != allowed->end();
+}
+
 const kernels::GemmVariant* choose_variant(const kernels::GemmArgs& args, const std::string& impl, int sm,
-                                           std::string* why) {
+                                           std::string* why, const AllowedVariants& allowed) {
+  std::string left_out;  // variants `hand` would have picked, had --allow-variants allowed them
   for (const auto& v : variants()) {
     if (impl != "hand" && impl != v.name) continue;
     const bool arch_ok = v.min_sm <= sm && (v.max_sm == 0 || sm <= v.max_sm);
     const std::string unsupported = arch_ok ? v.supports(args, sm) : "not built for sm_" + std::to_string(sm);
-    if (impl != "hand") {  // a variant asked for by name: it runs if it can
+    if (impl != "hand") {  // a variant asked for by name: it runs if it may and can
+      if (!variant_allowed(allowed, v.name)) {
+        *why = std::string(v.name) + " is left out by --allow-variants";
+        return nullptr;
+      }
       if (unsupported.empty()) return &v;
       *why = std::string(v.name) + " does not support this problem: " + unsupported;
       return nullptr;
     }
-    if (unsupported.empty() && v.suits(args)) return &v;
+    if (unsupported.empty() && v.suits(args)) {
+      if (variant_allowed(allowed, v.name)) return &v;
+      left_out += (left_out.empty() ? "" : ", ") + std::string(v.name);
+    }
   }
-  *why = "no hand-written variant supports this problem on sm_" + std::to_string(sm);
+  if (!left_out.empty()) {
+    *why = "every hand-written variant that suits this problem on sm_" + std::to_string(sm) +
+           " is left out by --allow-variants (" + left_out + ")";
+  } else {
+    *why = "no hand-written variant supports this problem on sm_" + std::to_string(sm);
+  }
   return nullptr;
 }
 

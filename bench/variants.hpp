@@ -2,6 +2,7 @@
 // says BENCH_LLAMA_TEST_VARIANTS=1 (for the reliability tests; never picked by `hand`).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,11 +12,18 @@ namespace bench {
 
 const std::vector<kernels::GemmVariant>& variants();
 
+// The variants a run may launch (--allow-variants): empty optional, every variant of the table; otherwise only the
+// named ones (an empty list: none). A variant that has never run on this GPU, or failed its test there, is kept out of
+// a sweep this way, so that `hand` cannot send the sweep's points to it.
+using AllowedVariants = std::optional<std::vector<std::string>>;
+bool variant_allowed(const AllowedVariants& allowed, const std::string& name);
+
 // The variant `impl` means for a problem on a device of compute capability `sm` (major * 10 + minor): for "hand", the
-// first of the table that supports and suits it; for a variant's name, that variant if it supports it. nullptr, with
-// *why, when none can run it. Needs no GPU: supports() and suits() read shapes, strides and pointer alignment only (a
-// null pointer, as gemm_args() leaves them, is aligned).
+// first of the table that is allowed and supports and suits it; for a variant's name, that variant if it is allowed
+// and supports it. nullptr, with *why, when none can run it (saying so when --allow-variants left out the variants
+// that would have). Needs no GPU: supports() and suits() read shapes, strides and pointer alignment only (a null
+// pointer, as gemm_args() leaves them, is aligned).
 const kernels::GemmVariant* choose_variant(const kernels::GemmArgs& args, const std::string& impl, int sm,
-                                           std::string* why);
+                                           std::string* why, const AllowedVariants& allowed = std::nullopt);
 
 }  // namespace bench

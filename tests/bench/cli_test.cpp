@@ -135,6 +135,33 @@ TEST(Cli, BadUsageNamesTheFix) {
   expect_usage_error({"--repetitions", "0"}, "at least 1");
 }
 
+TEST(Cli, AllowVariantsListsHandWrittenVariantsOnly) {
+  EXPECT_FALSE(parse({}).allowed_variants.has_value());  // default: every variant of the table
+  EXPECT_EQ(*parse({"--allow-variants", "gemm_mma_64x64,gemv_mma_splitk"}).allowed_variants,
+            (std::vector<std::string>{"gemm_mma_64x64", "gemv_mma_splitk"}));
+  EXPECT_EQ(*parse({"--allow-variants=none"}).allowed_variants, std::vector<std::string>{});
+  expect_usage_error({"--allow-variants", "triton"}, "not a hand-written variant");
+  expect_usage_error({"--allow-variants", "hand"}, "not a hand-written variant");
+  expect_usage_error({"--allow-variants", "none,gemm_mma_64x64"}, "write none alone");
+  expect_usage_error({"--allow-variants", "gemm_mma_64x64,gemm_mma_64x64"}, "appears twice");
+  expect_usage_error({"--allow-variants"}, "needs a value");
+}
+
+TEST(Cli, AVariantNamedWithImplMustBeAllowed) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--impl", "gemm_mma_128x128,cublas", "--allow-variants", "gemm_mma_64x64"},
+           {"--allow-variants", "gemm_mma_64x64", "--impl", "gemm_mma_128x128,cublas"}}) {
+    expect_usage_error(args,
+                       "--impl names gemm_mma_128x128, which --allow-variants leaves out (allowed: gemm_mma_64x64)");
+  }
+  expect_usage_error({"--impl", "gemm_mma_64x64", "--allow-variants", "none"}, "(allowed: none)");
+  const Options o = parse({"--impl", "hand,cublas,gemm_mma_64x64", "--allow-variants", "gemm_mma_64x64"});
+  EXPECT_EQ(o.impls, (std::vector<std::string>{"hand", "cublas", "gemm_mma_64x64"}));
+  EXPECT_EQ(parse({"--allow-variants", "none"}).impls, (std::vector<std::string>{"hand", "cublas"}));
+  EXPECT_TRUE(parse({"--list-variants"}).list_variants);
+  expect_usage_error({"--list-variants=yes"}, "takes no value");
+}
+
 TEST(Cli, HelpDocumentsEveryFlag) {
   const std::string help = help_text();
   for (const char* flag : {"--gpu",
@@ -142,6 +169,8 @@ TEST(Cli, HelpDocumentsEveryFlag) {
                            "--phase",
                            "--ops",
                            "--impl",
+                           "--allow-variants",
+                           "--list-variants",
                            "--batch",
                            "--seq",
                            "--candidates",

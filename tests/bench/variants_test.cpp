@@ -1,6 +1,7 @@
-// The measured path's planning for the medusa phase, on the CPU: every distinct problem of the default candidates gets
-// a hand-written variant from `hand` (the first of kernels/variants.cu whose supports() and suits() accept it), a
-// variant named with --impl that cannot run it says why, and cuBLAS can take every shape. supports() and suits() read
+// The measured path's planning, on the CPU: every distinct problem of the medusa phase's default candidates gets a
+// hand-written variant from `hand` (the first of kernels/variants.cu whose supports() and suits() accept it), a
+// variant named with --impl that cannot run it says why, cuBLAS can take every shape, and --allow-variants keeps
+// `hand` to the variants it names. supports() and suits() read
 // shapes, strides and pointer alignment only: gemm_args() leaves the pointers null, and no GPU is touched.
 #include "bench/variants.hpp"
 
@@ -8,6 +9,8 @@
 
 #include <climits>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "bench/problem_buffers.hpp"
 #include "roofline/plan.hpp"
@@ -95,6 +98,67 @@ TEST(Variants, AVariantNamedForAMedusaShapeItCannotRunSaysWhy) {
   // Below sm_80 nothing runs, and the reason says so.
   EXPECT_EQ(choose_variant(gemm_args(qk), "hand", 75, &why), nullptr);
   EXPECT_NE(why.find("sm_75"), std::string::npos) << why;
+}
+
+// --allow-variants: `hand` picks the first allowed variant that supports and suits a problem, never another; allowing
+// the variant it would pick anyway changes nothing; a point no allowed variant takes says which variants were left out.
+TEST(Variants, HandPicksOnlyAmongTheAllowedVariants) {
+  const roofline::Plan plan = roofline::make_plan(model(0), roofline::default_sweep());
+  std::vector<std::string> all;
+  for (const auto& v : variants()) all.emplace_back(v.name);
+  for (const Device& device : kDevices) {
+    std::set<std::string> defaults;  // what hand picks with every variant allowed
+    for (const roofline::GemmProblem& problem : plan.measurements) {
+      kernels::GemmArgs args = gemm_args(problem);
+      args.sm_count = device.sm_count;
+      std::string why;
+      const kernels::GemmVariant* v = choose_variant(args, "hand", device.sm, &why);
+      ASSERT_NE(v, nullptr) << device.name << ": " << problem.key() << ": " << why;
+      defaults.insert(v->name);
+      EXPECT_EQ(choose_variant(args, "hand", device.sm, &why, all), v) << problem.key();
+    }
+    // Without the default picks, hand takes one of the remaining variants, or skips saying which were left out.
+    std::vector<std::string> rest;
+    for (const auto& name : all) {
+      if (defaults.count(name) == 0) rest.push_back(name);
+    }
+    for (const roofline::GemmProblem& problem : plan.measurements) {
+      kernels::GemmArgs args = gemm_args(problem);
+      args.sm_count = device.sm_count;
+      std::string why;
+      const kernels::GemmVariant* v = choose_variant(args, "hand", device.sm, &why, rest);
+      if (v != nullptr) {
+        EXPECT_EQ(defaults.count(v->name), 0u) << device.name << ": " << problem.key() << " got " << v->name;
+      } else {
+        EXPECT_NE(why.find("left out by --allow-variants"), std::string::npos) << why;
+      }
+    }
+  }
+}
+
+TEST(Variants, AFallbackIsTheNextAllowedVariantInTheTablesOrder) {
+  const auto q_proj_ar =
+      roofline::make_problem(model(0), roofline::Op::kQProj, {roofline::Phase::kAr, 1, 128, 1}, roofline::Dtype::kF16);
+  const auto q_proj_init = roofline::make_problem(model(0), roofline::Op::kQProj, {roofline::Phase::kInit, 16, 4096, 1},
+                                                  roofline::Dtype::kF16);
+  std::string why;
+  kernels::GemmArgs ar = gemm_args(q_proj_ar), init = gemm_args(q_proj_init);
+  ar.sm_count = init.sm_count = 108;
+  ASSERT_STREQ(choose_variant(ar, "hand", 80, &why)->name, "gemv_mma_splitk");
+  ASSERT_STREQ(choose_variant(init, "hand", 80, &why)->name, "gemm_mma_128x128");
+  // The large prefill GEMM's variant left out: the next of the table that takes any shape.
+  const kernels::GemmVariant* v = choose_variant(init, "hand", 80, &why, std::vector<std::string>{"gemm_mma_64x64"});
+  ASSERT_NE(v, nullptr) << why;
+  EXPECT_STREQ(v->name, "gemm_mma_64x64");
+  // Nothing allowed: every hand point is skipped, and the reason names what hand would have used.
+  EXPECT_EQ(choose_variant(ar, "hand", 80, &why, std::vector<std::string>{}), nullptr);
+  EXPECT_NE(why.find("left out by --allow-variants (gemv_mma_splitk"), std::string::npos) << why;
+  // A variant asked for by name that is not allowed does not run either.
+  EXPECT_EQ(choose_variant(ar, "gemv_mma_splitk", 80, &why, std::vector<std::string>{"gemm_mma_64x64"}), nullptr);
+  EXPECT_NE(why.find("gemv_mma_splitk is left out by --allow-variants"), std::string::npos) << why;
+  // Allowed, but unable to run the problem: the reason is the variant's own.
+  EXPECT_EQ(choose_variant(init, "gemv_mma_splitk", 80, &why, std::vector<std::string>{"gemv_mma_splitk"}), nullptr);
+  EXPECT_NE(why.find("does not support"), std::string::npos) << why;
 }
 
 }  // namespace

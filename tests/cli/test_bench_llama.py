@@ -217,6 +217,8 @@ def _has(tool):
         (["--predict"], "--spec"),
         (["--spec", "a41"], "use one of"),
         (["--wat"], "unknown option"),
+        (["--allow-variants", "triton"], "not a hand-written variant"),
+        (["--impl", "gemm_mma_128x128", "--allow-variants", "gemm_mma_64x64"], "which --allow-variants leaves out"),
     ],
 )
 def test_bad_usage_exits_2_with_the_fix(bench_llama, args, message):
@@ -269,3 +271,25 @@ def test_gqa_config_file(bench_llama, tmp_path):
     k_proj = df[(df["op"] == "k_proj") & (df["phase"] == "init")].iloc[0]
     assert k_proj["n"] == 8 * 128
     assert (df["model"] == "llama-2-70b").all()
+
+
+def variant_table(bench_llama, *args):
+    result = run(bench_llama, "--list-variants", *args)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line and not line.startswith("#")]
+    assert rows[0] == ["variant", "min_sm", "max_sm", "allowed"], rows[0]
+    return {name: (min_sm, max_sm, allowed) for name, min_sm, max_sm, allowed in rows[1:]}
+
+
+def test_list_variants_prints_the_table_hand_picks_from_without_a_gpu(bench_llama):
+    """The GPU runbook reads the variant names from here (one test process each), never from a list of its own."""
+    table = variant_table(bench_llama)
+    assert list(table)[:3] == ["gemv_mma_splitk", "gemv_mma_wide", "pv_decode_split"]  # hand's order
+    assert table["gemm_mma_64x64"] == ("80", "-", "yes") and table["gemm_wgmma_128x128"] == ("90", "90", "yes")
+    assert all(allowed == "yes" for _, _, allowed in table.values())
+    listed_in_help = run(bench_llama, "--help").stdout
+    assert "--allow-variants" in listed_in_help and "--list-variants" in listed_in_help
+    only = variant_table(bench_llama, "--allow-variants", "gemv_mma_splitk,gemm_mma_64x64")
+    assert [name for name, (_, _, allowed) in only.items() if allowed == "yes"] == ["gemv_mma_splitk", "gemm_mma_64x64"]
+    assert set(only) == set(table)
+    assert all(allowed == "no" for _, _, allowed in variant_table(bench_llama, "--allow-variants", "none").values())

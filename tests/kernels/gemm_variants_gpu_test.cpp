@@ -55,9 +55,9 @@ GemmProblem heads_outer_qk(std::int64_t b, std::int64_t heads, std::int64_t kv_h
 }
 
 // BENCH_LLAMA_VARIANTS picks the variants the comparison with cuBLAS runs: unset or empty, all; "a,b", only those;
-// "-a,b", all but those. tools/device_run.sh runs the variants that have never run on a GPU in a process of their
-// own: one that traps (a deadlock caught by its watchdog) leaves its process's CUDA context unusable, and must not take
-// the other variants' results with it.
+// "-a,b", all but those. tools/device_run.sh runs each variant in a process of its own: one that traps (a deadlock
+// caught by its watchdog) leaves its process's CUDA context unusable, and must not take the other variants' results
+// with it.
 bool selected(const std::string& name) {
   const char* env = std::getenv("BENCH_LLAMA_VARIANTS");
   std::string list = env ? env : "";

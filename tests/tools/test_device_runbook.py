@@ -93,7 +93,7 @@ done
 for lib in {" ".join(hidden)}; do mount --bind /dev/null $lib; done
 test ! -e /usr/local/cuda/lib/libcublas.so.13
 cd {tree}
-OUT={out} DEVICE_BUDGET=300 tools/device_run.sh --quick --no-plot
+OUT={out} tools/device_run.sh --quick
 # bench_llama's own search for CUPTI, with only the carried libraries and cuBLAS's folder on the loader's path:
 LD_LIBRARY_PATH={tree}/.carry/lib:{toolkit}/lib64 .carry/bin/bench_unit_tests --gtest_filter='Chips/*' \
   >{work}/own_cupti.log 2>&1 || echo "own CUPTI search failed" >>{work}/own_cupti.log
@@ -106,7 +106,7 @@ LD_LIBRARY_PATH={tree}/.carry/lib:{toolkit}/lib64 .carry/bin/bench_unit_tests --
 
 def summary(rehearsal) -> dict[str, str]:
     text = (rehearsal["out"] / "summary.txt").read_text()
-    return {line.split()[1]: line for line in text.splitlines() if line.strip()}
+    return {line.split()[1]: line for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
 def test_the_bundle_carries_what_a_gpu_machine_lacks_and_no_cupti_is_linked(rehearsal):
@@ -139,17 +139,26 @@ def test_without_a_gpu_the_sweep_exits_3_saying_so(rehearsal):
 
 def test_every_step_says_what_it_did_in_one_line(rehearsal):
     lines = summary(rehearsal)
-    assert list(lines) == ["libs", "machine", "sweep", "unit", "gpu", "faults", "sanitizer"], lines
+    steps = ["libs", "machine", "variants", "sweep", "unit", "gpu", "faults", "sanitizer", "compare", "probe"]
+    assert list(lines) == steps, lines
+    assert "14 variants for an unknown GPU" in lines["libs"], lines["libs"]  # every variant of the real table
+    assert lines["variants"].startswith("SKIP") and "no variant is used" in lines["variants"], lines["variants"]
     assert lines["gpu"].startswith("PASS") and "skipped" in lines["gpu"], lines["gpu"]
     assert lines["faults"].startswith("PASS") and "skipped" in lines["faults"], lines["faults"]
+    assert lines["compare"].startswith("SKIP") and lines["probe"].startswith("SKIP"), lines
     assert rehearsal["result"].returncode == 0, rehearsal["result"].stderr
 
 
-def test_out_holds_only_the_summary_and_the_packed_results(rehearsal):
-    """At most 8 files come back from a lent machine: the logs travel packed, never loose."""
-    assert sorted(p.name for p in rehearsal["out"].iterdir()) == ["result.tgz", "summary.txt"]
-    names = subprocess.run(["tar", "-tzf", rehearsal["out"] / "result.tgz"], capture_output=True, text=True).stdout
+def test_out_holds_only_the_summary_and_the_packed_logs(rehearsal):
+    """At most 8 files come back from a lent machine: the logs travel packed, never loose (and with no result
+    folder, as here, there is no results.tgz)."""
+    assert sorted(p.name for p in rehearsal["out"].iterdir()) == ["logs.tgz", "summary.txt"]
+    names = subprocess.run(["tar", "-tzf", rehearsal["out"] / "logs.tgz"], capture_output=True, text=True).stdout
     assert "device_logs/unit.log" in names and "device_logs/summary.txt" in names, names
+    assert "device_logs/variants/gemm_mma_64x64.log" in names and "device_logs/bench.log" in names, names
+    bench_log = subprocess.run(["tar", "-xzOf", rehearsal["out"] / "logs.tgz", "device_logs/bench.log"],
+                               capture_output=True, text=True).stdout  # fmt: skip
+    assert "no CUDA device" in bench_log, bench_log
 
 
 def test_bench_llama_finds_cupti_of_a_standard_install_by_itself(rehearsal):
