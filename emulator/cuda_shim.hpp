@@ -211,5 +211,12 @@ inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
   for (int i = 0; i < 4; ++i) r |= static_cast<unsigned>((bytes >> (8 * ((s >> (4 * i)) & 7))) & 0xFF) << (8 * i);
   return r;
 }
-inline float cospif(float x) { return static_cast<float>(std::cos(3.14159265358979323846 * static_cast<double>(x))); }
-inline double cospi(double x) { return std::cos(3.14159265358979323846 * x); }
+// cos(pi x), exact where it is 0 or +-1 (at halves and integers), as CUDA's is; elsewhere within a few ulp of it.
+inline double cospi(double x) {
+  const double r = std::fmod(std::fabs(x), 2.0);  // cos(pi x) has period 2 and is even
+  if (r == 0.5 || r == 1.5) return 0.0;
+  if (r == 0.0) return 1.0;
+  if (r == 1.0) return -1.0;
+  return std::cos(3.14159265358979323846 * r);
+}
+inline float cospif(float x) { return static_cast<float>(cospi(static_cast<double>(x))); }

@@ -16,58 +16,13 @@ using detail::PendingCollective;
 using detail::Thread;
 using detail::ThreadState;
 
-void syncthreads(Site site) {
-  Thread& t = current_thread("__syncthreads", site);
-  detail::Launch& launch = *current_launch();
-  Block& b = *launch.block;
-  if (b.at_barrier == 0) {
-    b.barrier_site = site;
-    b.barrier_sites_differ = false;
-  } else if (b.barrier_site.line != site.line || b.barrier_site.file != site.file) {
-    b.barrier_sites_differ = true;
-  }
-  ++b.at_barrier;
-  t.state = ThreadState::kBarrier;
-  t.wait_site = site;
-  t.wait_what = "__syncthreads";
-  const int n = static_cast<int>(b.threads.size());
-  if (b.at_barrier == n) {
-    if (b.barrier_sites_differ) {
-      std::string sites;
-      for (const Thread& other : b.threads) {
-        const std::string s = describe(other.wait_site);
-        if (sites.find(s) == std::string::npos) sites += (sites.empty() ? "" : ", ") + s;
-      }
-      detail::report(
-          Finding::kBarrier,
-          "the threads of the block meet at different __syncthreads (" + sites + "): a barrier inside divergent code",
-          &t, site);
-    }
-    // Every thread arrived: a new epoch, whose threads run in a fresh order.
-    b.at_barrier = 0;
-    ++b.epoch;
-    std::vector<int> order(n);
-    for (int i = 0; i < n; ++i) order[i] = i;
-    if (options().shuffle_threads) std::shuffle(order.begin(), order.end(), launch.rng);
-    for (int i : order) detail::wake(b.threads[i]);
-  } else if (b.exited > 0 && b.at_barrier + b.exited == n) {
-    detail::fail(Finding::kBarrier,
-                 "__syncthreads reached by " + std::to_string(b.at_barrier) + " of " + std::to_string(n) +
-                     " threads; the others have ended, so it can never complete",
-                 &t, site);
-  }
-  detail::suspend(t);
-}
+void syncthreads(Site site) { detail::barrier_arrive(site); }
 
 void syncwarp(std::uint32_t mask, Site site) {
-  detail::join_collective(detail::Collective::kSyncwarp, mask, 0, nullptr, site, [](PendingCollective& c) {
+  static int arrived = 0;  // a payload for every lane: what tells an arrived lane from an ended one
+  detail::join_collective(detail::Collective::kSyncwarp, mask, 0, &arrived, site, [](PendingCollective& c) {
     detail::Launch& launch = *current_launch();
-    Block& b = *launch.block;
-    const int w = launch.thread->index / 32;
-    const std::uint64_t n = ++b.warps[w].syncs;
-    for (int l = 0; l < 32; ++l) {
-      if (c.mask & (1u << l)) b.threads[32 * w + l].synced_at = n;
-    }
+    launch.block->warps[launch.thread->index / 32].syncs.push_back(c.arrived);
   });
 }
 
@@ -77,6 +32,7 @@ struct ShufflePayload {
   int lane_or_delta;
   int width;
   std::uint32_t result;
+  bool undefined_source;
 };
 }  // namespace
 
@@ -85,34 +41,55 @@ std::uint32_t shfl(Shuffle mode, std::uint32_t mask, std::uint32_t value, int la
     detail::fail(Finding::kWarpCollective, "a shuffle width of " + std::to_string(width) + " (a power of 2 up to 32)",
                  &current_thread("shfl.sync", site), site);
   }
-  ShufflePayload mine{value, lane_or_delta, width, value};
+  ShufflePayload mine{value, lane_or_delta, width, value, false};
   detail::join_collective(detail::Collective::kShuffle, mask, static_cast<int>(mode), &mine, site,
                           [](PendingCollective& c) {
+                            // PTX ISA, shfl.sync: b and c as __shfl_*_sync build them (c = ((32 - width) << 8) | 0x1f,
+                            // without the 0x1f for up); maxLane bounds the lane's own segment from above, minLane from
+                            // below, and an xor may reach an earlier segment.
                             const auto how = static_cast<Shuffle>(c.mode);
                             for (int l = 0; l < 32; ++l) {
-                              if (!(c.mask & (1u << l))) continue;
                               auto* p = static_cast<ShufflePayload*>(c.payload[l]);
-                              const int w = p->width, segment = l & ~(w - 1);
-                              int source = l;
+                              if (!p) continue;  // a lane of the mask that has ended
+                              const int b = p->lane_or_delta & 31, segmask = 32 - p->width;
+                              const int min_lane = l & segmask, max_lane = min_lane | (31 & ~segmask);
+                              int j = l;
+                              bool valid = true;
                               switch (how) {
                                 case Shuffle::kIndex:
-                                  source = segment + (p->lane_or_delta & (w - 1));
+                                  j = min_lane | (b & ~segmask);
+                                  valid = j <= max_lane;
                                   break;
                                 case Shuffle::kDown:
-                                  source = (l - segment) + p->lane_or_delta < w ? l + p->lane_or_delta : l;
+                                  j = l + b;
+                                  valid = j <= max_lane;
                                   break;
                                 case Shuffle::kUp:
-                                  source = (l - segment) - p->lane_or_delta >= 0 ? l - p->lane_or_delta : l;
+                                  j = l - b;
+                                  valid = j >= min_lane;
                                   break;
                                 case Shuffle::kXor:
-                                  source = ((l ^ p->lane_or_delta) & ~(w - 1)) == segment ? l ^ p->lane_or_delta : l;
+                                  j = l ^ b;
+                                  valid = j <= max_lane;
                                   break;
                               }
-                              // A source outside the mask has no defined value: the emulator gives the lane's own.
-                              if (!(c.mask & (1u << source))) source = l;
-                              p->result = static_cast<ShufflePayload*>(c.payload[source])->value;
+                              if (!valid) j = l;
+                              const auto* source = static_cast<const ShufflePayload*>(c.payload[j]);
+                              if (!source) {  // outside the mask, or ended: the hardware's value is undefined
+                                p->undefined_source = true;
+                                source = p;
+                              }
+                              p->result = source->value;
                             }
                           });
+  if (mine.undefined_source) {
+    Thread& t = current_thread("shfl.sync", site);
+    if (detail::first_report(Finding::kWarpCollective, site.file, site.line)) {
+      detail::report(Finding::kWarpCollective,
+                     "a shuffle reads a lane outside its mask (or one that has ended): its value is undefined", &t,
+                     site);
+    }
+  }
   return mine.result;
 }
 

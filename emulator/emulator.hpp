@@ -88,6 +88,9 @@ const std::vector<Diagnostic>& diagnostics();
 std::vector<Diagnostic> take_diagnostics();
 // Restores the default device, options and kernel attributes, and drops the diagnostics.
 void reset();
+// Numbers launches from 0 again: with the seed, the launch number draws a launch's schedule, so that a run is
+// reproduced by the seed and the number its findings give.
+void reset_launch_count();
 
 // Global memory. Exact-size allocations (under AddressSanitizer an access past the end is reported where it happens),
 // registered so that the emulated instructions can check their global addresses.
@@ -105,6 +108,10 @@ struct LaunchConfig {
   std::size_t shared_bytes = 0;  // dynamic shared memory
   dim3 cluster{1, 1, 1};
   Site site;  // where the launch was made
+  // Whether the kernel's plain loads and stores reach the emulator (its translation unit is instrumented): launch()
+  // sets it from the compile it is instantiated in. Without them a read of shared memory written by a plain store
+  // cannot be told from a read of memory never written, so that finding is not made.
+  bool plain_accesses_seen = false;
 };
 
 namespace detail {
@@ -119,7 +126,11 @@ template <class... Params, class... Args>
 cudaError_t launch(void (*kernel)(Params...), const LaunchConfig& config, Args&&... args) {
   static_assert(sizeof...(Params) == sizeof...(Args), "a kernel launch passes every parameter");
   auto params = std::make_shared<std::tuple<std::decay_t<Params>...>>(std::forward<Args>(args)...);
-  return detail::run_kernel(reinterpret_cast<const void*>(kernel), config,
+  LaunchConfig checked = config;
+#if defined(__SANITIZE_THREAD__)
+  checked.plain_accesses_seen = true;
+#endif
+  return detail::run_kernel(reinterpret_cast<const void*>(kernel), checked,
                             [kernel, params] { std::apply(kernel, *params); });
 }
 

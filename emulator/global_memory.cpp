@@ -1,8 +1,4 @@
-// Global memory: the registry of allocations the emulated instructions check their addresses against, and the
-// symboliser that turns an instruction address of an instrumented access into a source line.
-#include <dlfcn.h>
-
-#include <cstdio>
+// Global memory: the registry of allocations the emulated instructions check their addresses against.
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -64,42 +60,4 @@ bool in_global_allocation(const void* p, std::size_t bytes) {
   return address + bytes <= it->first + it->second;
 }
 
-namespace detail {
-
-std::string describe_pc(const void* pc) {
-  static std::mutex mutex;
-  static std::map<const void*, std::string> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (auto it = cache.find(pc); it != cache.end()) return it->second;
-  std::string text = "instruction address " + std::to_string(reinterpret_cast<std::uintptr_t>(pc));
-  Dl_info info{};
-  if (dladdr(pc, &info) && info.dli_fname) {
-    // The return address is the instruction after the access: one byte back is inside it. addr2line -i lists the
-    // inlined frames innermost first; the first two say where the access is and which function it was inlined into.
-    const auto offset = reinterpret_cast<std::uintptr_t>(pc) - reinterpret_cast<std::uintptr_t>(info.dli_fbase) - 1;
-    char command[1024];
-    std::snprintf(command, sizeof command, "addr2line -i -e '%s' 0x%lx 2>/dev/null", info.dli_fname,
-                  static_cast<unsigned long>(offset));
-    if (FILE* pipe = popen(command, "r")) {
-      std::string lines;
-      char line[1024];
-      int frames = 0;
-      while (std::fgets(line, sizeof line, pipe) && frames < 2) {
-        std::string s = line;
-        if (!s.empty() && s.back() == '\n') s.pop_back();
-        if (s.rfind("??", 0) == 0) continue;
-        const std::size_t discriminator = s.find(" (discriminator");
-        if (discriminator != std::string::npos) s.resize(discriminator);
-        lines += frames == 0 ? source_path(s.c_str()) : " (inlined into " + source_path(s.c_str()) + ")";
-        ++frames;
-      }
-      pclose(pipe);
-      if (!lines.empty()) text = lines;
-    }
-  }
-  cache[pc] = text;
-  return text;
-}
-
-}  // namespace detail
 }  // namespace cuda_emu

@@ -12,6 +12,16 @@
 namespace cuda_emu::detail {
 namespace {
 
+inline void atomic_access(const volatile void* p, std::size_t bytes, const void* pc) {
+  Launch* launch = current_launch();
+  const void* address = const_cast<const void*>(p);
+  if (!launch || !launch->thread || !launch->shared.contains(address)) return;
+  const auto offset = static_cast<std::uint32_t>(static_cast<const unsigned char*>(address) - launch->shared.base());
+  const Accessor who = accessor(*launch->thread, Site{}, pc);
+  launch->shared.at(offset, bytes, who, "an atomic");
+  launch->shared.atomic(offset, bytes, who);
+}
+
 inline void plain_access(const void* p, std::size_t bytes, bool write, const void* pc) {
   Launch* launch = current_launch();
   if (!launch || !launch->thread || !launch->shared.contains(p)) return;
@@ -72,40 +82,58 @@ CUDA_EMU_ACCESS(__tsan_volatile_write4, 4, true)
 CUDA_EMU_ACCESS(__tsan_volatile_write8, 8, true)
 CUDA_EMU_ACCESS(__tsan_volatile_write16, 16, true)
 
-// Atomics: performed as asked (sequentially consistent whatever the order asked: one CUDA thread runs at a time).
-#define CUDA_EMU_ATOMICS(bits, type)                                                                            \
-  type __tsan_atomic##bits##_load(const volatile type* a, int) { return __atomic_load_n(a, __ATOMIC_SEQ_CST); } \
-  void __tsan_atomic##bits##_store(volatile type* a, type v, int) { __atomic_store_n(a, v, __ATOMIC_SEQ_CST); } \
-  type __tsan_atomic##bits##_exchange(volatile type* a, type v, int) {                                          \
-    return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);                                                         \
-  }                                                                                                             \
-  type __tsan_atomic##bits##_fetch_add(volatile type* a, type v, int) {                                         \
-    return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST);                                                          \
-  }                                                                                                             \
-  type __tsan_atomic##bits##_fetch_sub(volatile type* a, type v, int) {                                         \
-    return __atomic_fetch_sub(a, v, __ATOMIC_SEQ_CST);                                                          \
-  }                                                                                                             \
-  type __tsan_atomic##bits##_fetch_and(volatile type* a, type v, int) {                                         \
-    return __atomic_fetch_and(a, v, __ATOMIC_SEQ_CST);                                                          \
-  }                                                                                                             \
-  type __tsan_atomic##bits##_fetch_or(volatile type* a, type v, int) {                                          \
-    return __atomic_fetch_or(a, v, __ATOMIC_SEQ_CST);                                                           \
-  }                                                                                                             \
-  type __tsan_atomic##bits##_fetch_xor(volatile type* a, type v, int) {                                         \
-    return __atomic_fetch_xor(a, v, __ATOMIC_SEQ_CST);                                                          \
-  }                                                                                                             \
-  type __tsan_atomic##bits##_fetch_nand(volatile type* a, type v, int) {                                        \
-    return __atomic_fetch_nand(a, v, __ATOMIC_SEQ_CST);                                                         \
-  }                                                                                                             \
-  int __tsan_atomic##bits##_compare_exchange_strong(volatile type* a, type* c, type v, int, int) {              \
-    return __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                     \
-  }                                                                                                             \
-  int __tsan_atomic##bits##_compare_exchange_weak(volatile type* a, type* c, type v, int, int) {                \
-    return __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                     \
-  }                                                                                                             \
-  type __tsan_atomic##bits##_compare_exchange_val(volatile type* a, type c, type v, int, int) {                 \
-    __atomic_compare_exchange_n(a, &c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                           \
-    return c;                                                                                                   \
+// Atomics: performed as asked (sequentially consistent whatever the order asked: one CUDA thread runs at a time);
+// one on shared memory counts as a write of it.
+#define CUDA_EMU_AT(a) cuda_emu::detail::atomic_access(a, sizeof(*a), CUDA_EMU_PC)
+#define CUDA_EMU_ATOMICS(bits, type)                                                               \
+  type __tsan_atomic##bits##_load(const volatile type* a, int) {                                   \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_load_n(a, __ATOMIC_SEQ_CST);                                                   \
+  }                                                                                                \
+  void __tsan_atomic##bits##_store(volatile type* a, type v, int) {                                \
+    CUDA_EMU_AT(a);                                                                                \
+    __atomic_store_n(a, v, __ATOMIC_SEQ_CST);                                                      \
+  }                                                                                                \
+  type __tsan_atomic##bits##_exchange(volatile type* a, type v, int) {                             \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);                                            \
+  }                                                                                                \
+  type __tsan_atomic##bits##_fetch_add(volatile type* a, type v, int) {                            \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST);                                             \
+  }                                                                                                \
+  type __tsan_atomic##bits##_fetch_sub(volatile type* a, type v, int) {                            \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_fetch_sub(a, v, __ATOMIC_SEQ_CST);                                             \
+  }                                                                                                \
+  type __tsan_atomic##bits##_fetch_and(volatile type* a, type v, int) {                            \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_fetch_and(a, v, __ATOMIC_SEQ_CST);                                             \
+  }                                                                                                \
+  type __tsan_atomic##bits##_fetch_or(volatile type* a, type v, int) {                             \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_fetch_or(a, v, __ATOMIC_SEQ_CST);                                              \
+  }                                                                                                \
+  type __tsan_atomic##bits##_fetch_xor(volatile type* a, type v, int) {                            \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_fetch_xor(a, v, __ATOMIC_SEQ_CST);                                             \
+  }                                                                                                \
+  type __tsan_atomic##bits##_fetch_nand(volatile type* a, type v, int) {                           \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_fetch_nand(a, v, __ATOMIC_SEQ_CST);                                            \
+  }                                                                                                \
+  int __tsan_atomic##bits##_compare_exchange_strong(volatile type* a, type* c, type v, int, int) { \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);        \
+  }                                                                                                \
+  int __tsan_atomic##bits##_compare_exchange_weak(volatile type* a, type* c, type v, int, int) {   \
+    CUDA_EMU_AT(a);                                                                                \
+    return __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);        \
+  }                                                                                                \
+  type __tsan_atomic##bits##_compare_exchange_val(volatile type* a, type c, type v, int, int) {    \
+    CUDA_EMU_AT(a);                                                                                \
+    __atomic_compare_exchange_n(a, &c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);              \
+    return c;                                                                                      \
   }
 
 CUDA_EMU_ATOMICS(8, unsigned char)

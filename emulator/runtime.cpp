@@ -1,8 +1,6 @@
 // The scheduler: launches, blocks, threads as fibers, barriers, warp collectives, findings and limits.
 #include "emulator/runtime.hpp"
 
-#include <cxxabi.h>
-#include <dlfcn.h>
 #include <vector_types.h>
 
 #include <algorithm>
@@ -57,44 +55,42 @@ StackPool& stacks() {
 
 // ---- watchdog: a thread that loops without ever yielding cannot be stopped from the inside -----------------------
 
-struct Watch {
-  std::atomic<std::uint64_t>* steps;
-  const Launch* launch;
-};
-
 class Watchdog {
  public:
   static Watchdog& get() {
     static Watchdog* w = new Watchdog();  // never destroyed: its thread outlives static destruction
     return *w;
   }
-  void watch(Launch* launch, std::atomic<std::uint64_t>* steps) {
+  void watch(const Launch* launch, const std::atomic<std::uint64_t>* steps) {
     std::lock_guard<std::mutex> lock(mutex_);
-    watched_[launch] = steps;
+    watched_[launch] = {steps, steps->load(), std::chrono::steady_clock::now()};
   }
-  void unwatch(Launch* launch) {
+  void unwatch(const Launch* launch) {
     std::lock_guard<std::mutex> lock(mutex_);
     watched_.erase(launch);
   }
 
  private:
+  struct Watched {
+    const std::atomic<std::uint64_t>* steps;
+    std::uint64_t last_steps;
+    std::chrono::steady_clock::time_point last_change;
+  };
   Watchdog() {
     std::thread([this] { loop(); }).detach();
   }
-  void loop() {
-    std::map<const Launch*, std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> seen;
+  [[noreturn]] void loop() {
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       std::lock_guard<std::mutex> lock(mutex_);
       const auto now = std::chrono::steady_clock::now();
-      for (const auto& [launch, steps] : watched_) {
-        const std::uint64_t s = steps->load();
-        auto [it, fresh] = seen.try_emplace(launch, s, now);
-        if (fresh || it->second.first != s) {
-          it->second = {s, now};
+      for (auto& [launch, w] : watched_) {
+        if (const std::uint64_t s = w.steps->load(); s != w.last_steps) {
+          w.last_steps = s;
+          w.last_change = now;
           continue;
         }
-        const double idle = std::chrono::duration<double>(now - it->second.second).count();
+        const double idle = std::chrono::duration<double>(now - w.last_change).count();
         if (idle > state().options.time_limit_s) {
           std::fprintf(stderr,
                        "cuda_emu: kernel %s: a thread has run for %.0f s without reaching a barrier, a warp "
@@ -107,22 +103,8 @@ class Watchdog {
     }
   }
   std::mutex mutex_;
-  std::map<const Launch*, std::atomic<std::uint64_t>*> watched_;
+  std::map<const Launch*, Watched> watched_;
 };
-
-std::string kernel_name(const void* kernel) {
-  Dl_info info{};
-  if (dladdr(kernel, &info) && info.dli_sname) {
-    int status = 0;
-    char* demangled = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-    std::string name = status == 0 && demangled ? demangled : info.dli_sname;
-    std::free(demangled);
-    return name;
-  }
-  std::ostringstream out;
-  out << "at " << kernel;
-  return out.str();
-}
 
 std::string dims(const uint3& v) {
   return "(" + std::to_string(v.x) + "," + std::to_string(v.y) + "," + std::to_string(v.z) + ")";
@@ -166,17 +148,6 @@ std::string where_threads_wait(const Block& block) {
     out += ": " + where;
   }
   return out;
-}
-
-void check_barrier(Launch& launch) {
-  Block& b = *launch.block;
-  if (b.at_barrier > 0 && b.exited > 0 && b.at_barrier + b.exited == static_cast<int>(b.threads.size())) {
-    fail(Finding::kBarrier,
-         "__syncthreads at " + describe(b.barrier_site) + " is waited for by " + std::to_string(b.at_barrier) + " of " +
-             std::to_string(b.threads.size()) +
-             " threads; the others have ended, so it can never complete:" + where_threads_wait(b),
-         nullptr, b.barrier_site);
-  }
 }
 
 void run_block(Launch& launch, Block& block) {
@@ -265,18 +236,6 @@ void run_block(Launch& launch, Block& block) {
 
 }  // namespace
 
-// The end of a thread: its copies still in flight land, as the hardware lands them; a barrier or collective that
-// waits for it can no longer complete.
-void run_thread(Launch& launch, Thread& t) {
-  (*launch.body)();
-  // Copies never committed to a group are in no group a wait could retire; they land when the thread ends.
-  if (!t.open_copies.empty()) t.copy_groups.push_back(std::move(t.open_copies));
-  deliver_copies(t, 0);
-  t.state = ThreadState::kExited;
-  ++launch.block->exited;
-  check_barrier(launch);
-}
-
 Launch* current_launch() { return tls_launch; }
 
 Thread& current_thread(const char* what, Site site) {
@@ -294,8 +253,8 @@ Accessor accessor(const Thread& t, Site site, const void* pc) {
   Accessor a;
   a.thread = t.index;
   a.warp = t.index / 32;
-  a.warp_syncs = b.warps[a.warp].syncs;
-  a.synced_at = t.synced_at;
+  a.lane = t.index % 32;
+  a.syncs = &b.warps[a.warp].syncs;
   a.epoch = b.epoch;
   a.site = site;
   a.pc = pc;
@@ -385,59 +344,158 @@ const char* collective_name(Collective c) {
   return "?";
 }
 
+namespace {
+
+bool aligned_collective(Collective kind) { return kind == Collective::kMma || kind == Collective::kLdmatrix; }
+
+std::string lane_list(std::uint32_t lanes) {
+  std::string out;
+  for (int l = 0; l < 32; ++l) {
+    if (lanes & (1u << l)) out += (out.empty() ? "" : " ") + std::to_string(l);
+  }
+  return out;
+}
+
+// Completes a pending collective whose every lane has arrived or ended: runs it, wakes the lanes that wait.
+void finish_collective(Block& b, int w, std::vector<PendingCollective>::iterator it, const Thread& current) {
+  Warp& warp = b.warps[w];
+  PendingCollective done = *it;
+  warp.pending.erase(it);
+  const std::uint32_t ended = done.mask & ~done.arrived;
+  if (ended && first_report(Finding::kWarpCollective, done.site.file, done.site.line)) {
+    report(Finding::kWarpCollective,
+           std::string(collective_name(done.kind)) + " names lanes that have ended (" + lane_list(ended) +
+               "): legal for the lanes that remain, but the ended lanes' values are undefined",
+           &current, done.site);
+  }
+  done.complete(done);
+  for (int l = 0; l < 32; ++l) {
+    Thread& lane = b.threads[32 * w + l];
+    if ((done.arrived & (1u << l)) && &lane != &current) wake(lane);
+  }
+}
+
+void complete_barrier(Launch& launch) {
+  Block& b = *launch.block;
+  if (b.barrier_sites_differ) {
+    std::string sites;
+    for (const Thread& other : b.threads) {
+      if (other.state != ThreadState::kBarrier) continue;
+      const std::string s = describe(other.wait_site);
+      if (sites.find(s) == std::string::npos) sites += (sites.empty() ? "" : ", ") + s;
+    }
+    report(Finding::kBarrier,
+           "the threads of the block meet at different __syncthreads (" + sites + "): a barrier inside divergent code",
+           nullptr, b.barrier_site);
+  }
+  if (b.exited > 0 && first_report(Finding::kBarrier, b.barrier_site.file, b.barrier_site.line)) {
+    report(Finding::kBarrier,
+           "__syncthreads reached by " + std::to_string(b.at_barrier) + " of " + std::to_string(b.threads.size()) +
+               " threads; the others have ended (on sm_70 and newer ended threads count as arrived, so it completes, "
+               "but it orders nothing for them: a barrier some threads skip)",
+           nullptr, b.barrier_site);
+  }
+  // A new epoch, whose threads run in a fresh order.
+  b.at_barrier = 0;
+  ++b.epoch;
+  std::vector<int> order;
+  for (const Thread& t : b.threads) {
+    if (t.state == ThreadState::kBarrier) order.push_back(t.index);
+  }
+  if (state().options.shuffle_threads) std::shuffle(order.begin(), order.end(), launch.rng);
+  for (int i : order) wake(b.threads[i]);
+}
+
+}  // namespace
+
+void barrier_arrive(Site site) {
+  Thread& t = current_thread("__syncthreads", site);
+  Launch& launch = *tls_launch;
+  Block& b = *launch.block;
+  if (b.at_barrier == 0) {
+    b.barrier_site = site;
+    b.barrier_sites_differ = false;
+  } else if (b.barrier_site.line != site.line || b.barrier_site.file != site.file) {
+    b.barrier_sites_differ = true;
+  }
+  ++b.at_barrier;
+  t.state = ThreadState::kBarrier;
+  t.wait_site = site;
+  t.wait_what = "__syncthreads";
+  if (b.at_barrier + b.exited == static_cast<int>(b.threads.size())) complete_barrier(launch);
+  suspend(t);
+}
+
 void join_collective(Collective kind, std::uint32_t mask, int mode, void* payload, Site site,
                      void (*complete)(PendingCollective&)) {
   Thread& t = current_thread(collective_name(kind), site);
   Block& b = *tls_launch->block;
   const int w = t.index / 32, lane = t.index % 32;
   const std::uint32_t present = lanes_of(b, w);
-  if (!(mask & (1u << lane))) {
+  Warp& warp = b.warps[w];
+  const std::string name = collective_name(kind);
+  if (aligned_collective(kind) && present != 0xFFFFFFFFu) {
     fail(Finding::kWarpCollective,
-         std::string(collective_name(kind)) + " with a mask that leaves out the lane executing it", &t, site);
+         name + " in a warp of " + std::to_string(__builtin_popcount(present)) +
+             " threads: it needs all 32 lanes (the block size is not a multiple of 32)",
+         &t, site);
   }
-  if (mask & ~present) {
-    fail(Finding::kWarpCollective, std::string(collective_name(kind)) + " names lanes the block does not have", &t,
+  if (!(mask & (1u << lane)))
+    fail(Finding::kWarpCollective, name + " with a mask that leaves out its own lane", &t, site);
+  if (mask & ~present) fail(Finding::kWarpCollective, name + " names lanes the block does not have", &t, site);
+  if (aligned_collective(kind) && (mask & warp.exited)) {
+    fail(Finding::kWarpCollective,
+         name + " waits for lanes that have ended (" + lane_list(mask & warp.exited) + "): .aligned needs all 32", &t,
          site);
   }
-  for (int l = 0; l < 32; ++l) {
-    if ((mask & (1u << l)) && b.threads[32 * w + l].state == ThreadState::kExited) {
-      fail(Finding::kWarpCollective,
-           std::string(collective_name(kind)) + " waits for lane " + std::to_string(l) + ", which has ended", &t, site);
-    }
-  }
-  Warp& warp = b.warps[w];
   auto it = std::find_if(warp.pending.begin(), warp.pending.end(),
                          [&](const PendingCollective& c) { return c.kind == kind && c.mask == mask; });
   if (it == warp.pending.end()) {
-    warp.pending.push_back(PendingCollective{kind, mask, 0, mode, site, {}});
+    warp.pending.push_back(PendingCollective{kind, mask, 0, mode, site, {}, complete});
     it = warp.pending.end() - 1;
-  } else {
+  } else if (it->mode != mode ||
+             (aligned_collective(kind) && (it->site.line != site.line || it->site.file != site.file))) {
     // .aligned instructions must be the same instruction in every lane; a shuffle must agree on its mode.
-    const bool aligned = kind == Collective::kMma || kind == Collective::kLdmatrix;
-    if (it->mode != mode || (aligned && (it->site.line != site.line || it->site.file != site.file))) {
-      fail(Finding::kWarpCollective,
-           std::string(collective_name(kind)) +
-               " reached at different sites or with different operands by the lanes "
-               "of one warp (" +
-               describe(it->site) + " and " + describe(site) + "): the lanes have diverged",
-           &t, site);
-    }
+    fail(Finding::kWarpCollective,
+         name + " reached at different sites or with different operands by the lanes of one warp (" +
+             describe(it->site) + " and " + describe(site) + "): the lanes have diverged",
+         &t, site);
   }
   it->payload[lane] = payload;
   it->arrived |= 1u << lane;
-  if (it->arrived != mask) {
-    t.state = ThreadState::kWarp;
-    t.wait_site = site;
-    t.wait_what = collective_name(kind);
-    suspend(t);
+  if ((it->arrived | (it->mask & warp.exited)) == it->mask) {
+    finish_collective(b, w, it, t);
     return;
   }
-  PendingCollective done = *it;
-  warp.pending.erase(it);
-  complete(done);
-  for (int l = 0; l < 32; ++l) {
-    if (l != lane && (mask & (1u << l))) wake(b.threads[32 * w + l]);
+  t.state = ThreadState::kWarp;
+  t.wait_site = site;
+  t.wait_what = collective_name(kind);
+  suspend(t);
+}
+
+// The end of a thread: its copies still in flight land, as the hardware lands them; a barrier or collective that
+// waits for it can no longer complete.
+void run_thread(Launch& launch, Thread& t) {
+  (*launch.body)();
+  // Copies never committed to a group are in no group a wait could retire; they land when the thread ends.
+  if (!t.open_copies.empty()) t.copy_groups.push_back(std::move(t.open_copies));
+  deliver_copies(t, 0);
+  t.state = ThreadState::kExited;
+  Block& b = *launch.block;
+  ++b.exited;
+  const int w = t.index / 32;
+  Warp& warp = b.warps[w];
+  warp.exited |= 1u << (t.index % 32);
+  // A shuffle or __syncwarp that waited only for lanes that have now ended completes (an .aligned one cannot).
+  for (auto it = warp.pending.begin(); it != warp.pending.end();) {
+    if (!aligned_collective(it->kind) && (it->arrived | (it->mask & warp.exited)) == it->mask) {
+      finish_collective(b, w, it, t);
+      it = warp.pending.begin();
+    } else {
+      ++it;
+    }
   }
+  if (b.at_barrier > 0 && b.at_barrier + b.exited == static_cast<int>(b.threads.size())) complete_barrier(launch);
 }
 
 }  // namespace detail
@@ -494,6 +552,12 @@ void reset() {
   s.launches = 0;
 }
 
+void reset_launch_count() {
+  auto& s = detail::state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.launches = 0;
+}
+
 cudaError_t set_max_dynamic_shared(const void* kernel, std::size_t bytes) {
   auto& s = detail::state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -517,7 +581,7 @@ cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const Ker
   State& s = state();
   Launch launch;
   launch.kernel = kernel;
-  launch.kernel_name = kernel_name(kernel);
+  launch.kernel_name = function_name(kernel);
   launch.config = config;
   {
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -566,7 +630,7 @@ cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const Ker
     block.linear = linear;
     block.idx = {static_cast<unsigned>(linear % g.x), static_cast<unsigned>((linear / g.x) % g.y),
                  static_cast<unsigned>(linear / (static_cast<std::int64_t>(g.x) * g.y))};
-    launch.shared.reset(s.device.static_shared_capacity, config.shared_bytes, 1024);
+    launch.shared.reset(s.device.static_shared_capacity, config.shared_bytes, 1024, config.plain_accesses_seen);
     run_block(launch, block);
     if (launch.error != cudaSuccess) break;
   }

@@ -44,8 +44,7 @@ struct Thread {
   ThreadState state = ThreadState::kReady;
   Site wait_site;  // where it waits, when it does
   const char* wait_what = "";
-  std::uint64_t synced_at = 0;         // the warp's __syncwarp count at the last one this thread took part in
-  std::vector<AsyncCopy> open_copies;  // cp.async issued since the last commit
+  std::vector<AsyncCopy> open_copies;              // cp.async issued since the last commit
   std::deque<std::vector<AsyncCopy>> copy_groups;  // committed, oldest first
   std::uint64_t clock = 0;
 };
@@ -59,12 +58,14 @@ struct PendingCollective {
   std::uint32_t mask = 0, arrived = 0;
   int mode = 0;  // what must agree between the lanes beside the kind and mask (a shuffle's mode, an mma's type)
   Site site;
-  void* payload[32] = {};
+  void* payload[32] = {};  // nullptr for a lane of the mask that ended instead of arriving
+  void (*complete)(PendingCollective&) = nullptr;
 };
 
 struct Warp {
   std::vector<PendingCollective> pending;
-  std::uint64_t syncs = 0;  // __syncwarps completed
+  SyncLog syncs;             // the lanes of every __syncwarp completed, in order
+  std::uint32_t exited = 0;  // lanes that have ended
 };
 
 struct Block {
@@ -117,15 +118,21 @@ std::string describe(const Block& block, const Thread& thread);
 std::string describe(Site site);
 // A source path relative to the source tree the emulator was built in, when it lies inside it.
 std::string source_path(const char* path);
-std::string describe_pc(const void* pc);  // file:line of an instruction address, if the binary has line tables
+std::string describe_pc(const void* pc);          // file:line of an instruction address, if the binary has line tables
+std::string function_name(const void* function);  // the demangled name of the function at `function`
 
 // Suspends the running thread until the scheduler resumes it (it must have set its state to a waiting one).
 void suspend(Thread& t);
 // Makes a waiting thread ready again.
 void wake(Thread& t);
 
-// Joins the running lane to a warp collective over `mask`; returns once every lane of the mask has joined and
-// `complete` has run, on the last lane to join, with every lane's payload.
+// __syncthreads for the running thread: returns when every thread of the block has arrived or ended. Ended threads
+// count as arrived, as on sm_70 and newer, but are reported: the barrier orders nothing for them.
+void barrier_arrive(Site site);
+
+// Joins the running lane to a warp collective over `mask`; returns once every lane of the mask has joined (or, for
+// a shuffle or __syncwarp, ended: reported, as for a barrier) and `complete` has run, on the last lane to join, with
+// every lane's payload. mma and ldmatrix (.aligned) need every lane of a full warp.
 void join_collective(Collective kind, std::uint32_t mask, int mode, void* payload, Site site,
                      void (*complete)(PendingCollective&));
 

@@ -24,7 +24,9 @@ const Thread* thread_at(int index) {
 
 }  // namespace
 
-void SharedMemory::reset(std::size_t static_capacity, std::size_t dynamic_bytes, std::size_t dynamic_align) {
+void SharedMemory::reset(std::size_t static_capacity, std::size_t dynamic_bytes, std::size_t dynamic_align,
+                         bool plain_accesses_seen) {
+  plain_accesses_seen_ = plain_accesses_seen;
   const std::size_t dynamic_offset = (static_capacity + dynamic_align - 1) / dynamic_align * dynamic_align;
   const std::size_t size = dynamic_offset + dynamic_bytes;
   if (size != size_ || static_capacity != static_capacity_ || !arena_) {
@@ -77,16 +79,23 @@ unsigned char* SharedMemory::at(std::uint32_t address, std::size_t bytes, const 
   return arena_.get() + address;
 }
 
+bool SharedMemory::synced_since(const Accessor& who, std::uint32_t since, std::uint32_t lanes) {
+  for (std::size_t i = since; i < who.syncs->size(); ++i) {
+    if (((*who.syncs)[i] & lanes) == lanes) return true;
+  }
+  return false;
+}
+
 bool SharedMemory::ordered_after_write(const Shadow& s, const Accessor& who) const {
   if (s.write_epoch == 0 || s.write_epoch < who.epoch || s.writer == who.thread) return true;
-  // The same warp: ordered if this lane has passed a __syncwarp since the write.
-  return s.writer_warp == who.warp && who.synced_at > s.writer_syncs;
+  // Lanes of one warp: ordered by a __syncwarp since the write that both took part in.
+  return s.writer_warp == who.warp && synced_since(who, s.writer_syncs, (1u << (s.writer % 32)) | (1u << who.lane));
 }
 
 bool SharedMemory::ordered_after_reads(const Shadow& s, const Accessor& who) const {
   if (s.read_epoch != who.epoch || s.reader == who.thread) return true;
-  // Lanes of one warp: ordered if this lane has passed a __syncwarp since the last read.
-  return s.reader_warp == who.warp && who.synced_at > s.reader_syncs;
+  // Lanes of one warp: ordered by a __syncwarp since the last read that every reader and this lane took part in.
+  return s.reader_warp == who.warp && synced_since(who, s.reader_syncs, s.reader_lanes | (1u << who.lane));
 }
 
 void SharedMemory::read(std::uint32_t address, std::size_t bytes, const Accessor& who) {
@@ -103,7 +112,7 @@ void SharedMemory::read(std::uint32_t address, std::size_t bytes, const Accessor
       }
       return;
     }
-    if (s.write_epoch == 0) {
+    if (s.write_epoch == 0 && plain_accesses_seen_) {
       if (first_report(Finding::kUnwrittenRead, place_key(who), place_line(who))) {
         report(Finding::kUnwrittenRead,
                "a read of " + bytes_text(address, bytes) + " at " + where(who) +
@@ -126,11 +135,13 @@ void SharedMemory::read(std::uint32_t address, std::size_t bytes, const Accessor
       s.read_epoch = who.epoch;
       s.reader = static_cast<std::uint16_t>(who.thread);
       s.reader_warp = static_cast<std::uint16_t>(who.warp);
+      s.reader_lanes = 0;
     } else {
       if (s.reader != who.thread) s.reader = kManyReaders;
       if (s.reader_warp != who.warp) s.reader_warp = kManyReaders;
     }
-    s.reader_syncs = who.warp_syncs;
+    s.reader_lanes |= 1u << who.lane;
+    s.reader_syncs = static_cast<std::uint32_t>(who.syncs->size());
   }
 }
 
@@ -159,7 +170,7 @@ void SharedMemory::write(std::uint32_t address, std::size_t bytes, const Accesso
     s.write_epoch = who.epoch;
     s.writer = static_cast<std::uint16_t>(who.thread);
     s.writer_warp = static_cast<std::uint16_t>(who.warp);
-    s.writer_syncs = who.warp_syncs;
+    s.writer_syncs = static_cast<std::uint32_t>(who.syncs->size());
     s.writer_pc = who.pc;
     s.writer_site = who.site;
     s.read_epoch = 0;
@@ -173,6 +184,20 @@ void SharedMemory::async_issue(std::uint32_t address, std::size_t bytes, const A
   for (std::size_t i = address; i < address + bytes && i < size_; ++i) shadow_[i].flags |= kPending;
 }
 
+void SharedMemory::atomic(std::uint32_t address, std::size_t bytes, const Accessor& who) {
+  if (!options().check_shared) return;
+  for (std::size_t i = address; i < address + bytes && i < size_; ++i) {
+    Shadow& s = shadow_[i];
+    s.write_epoch = who.epoch;
+    s.writer = static_cast<std::uint16_t>(who.thread);
+    s.writer_warp = static_cast<std::uint16_t>(who.warp);
+    s.writer_syncs = static_cast<std::uint32_t>(who.syncs->size());
+    s.writer_pc = who.pc;
+    s.writer_site = who.site;
+    s.read_epoch = 0;
+  }
+}
+
 void SharedMemory::async_deliver(std::uint32_t address, std::size_t bytes, const Accessor& who) {
   if (!options().check_shared) return;
   for (std::size_t i = address; i < address + bytes && i < size_; ++i) {
@@ -182,7 +207,7 @@ void SharedMemory::async_deliver(std::uint32_t address, std::size_t bytes, const
     s.write_epoch = who.epoch;
     s.writer = static_cast<std::uint16_t>(who.thread);
     s.writer_warp = static_cast<std::uint16_t>(who.warp);
-    s.writer_syncs = who.warp_syncs;
+    s.writer_syncs = static_cast<std::uint32_t>(who.syncs->size());
     s.read_epoch = 0;
   }
 }

@@ -20,22 +20,29 @@
 
 namespace cuda_emu::detail {
 
+// The lanes of each __syncwarp a warp has completed, in order: lanes of one warp are ordered by a __syncwarp that
+// both took part in.
+using SyncLog = std::vector<std::uint32_t>;
+
 // Who accesses shared memory, and where in the source (a Site, or the instruction address of an instrumented plain
 // access, symbolised only when a finding is reported).
 struct Accessor {
   int thread = 0;  // index in the block
   int warp = 0;
-  std::uint64_t warp_syncs = 0;  // __syncwarps its warp has completed so far
-  std::uint64_t synced_at = 0;   // warp_syncs as of the last __syncwarp this thread took part in
-  std::uint32_t epoch = 1;       // the block's barrier epoch
+  int lane = 0;
+  const SyncLog* syncs = nullptr;  // its warp's
+  std::uint32_t epoch = 1;         // the block's barrier epoch
   Site site;
   const void* pc = nullptr;
 };
 
 class SharedMemory {
  public:
-  // A fresh arena for the next block: every byte poisoned, nothing allocated but the dynamic part.
-  void reset(std::size_t static_capacity, std::size_t dynamic_bytes, std::size_t dynamic_align);
+  // A fresh arena for the next block: every byte poisoned, nothing allocated but the dynamic part. Without
+  // `plain_accesses_seen` (the kernel's plain stores do not reach the emulator) reads of bytes never written are not
+  // reported: they may have been written by a plain store.
+  void reset(std::size_t static_capacity, std::size_t dynamic_bytes, std::size_t dynamic_align,
+             bool plain_accesses_seen);
 
   unsigned char* base() const { return arena_.get(); }
   std::size_t size() const { return size_; }
@@ -57,6 +64,9 @@ class SharedMemory {
   // An asynchronous copy into [address, address + bytes): a write that lands at some time before `deliver`.
   void async_issue(std::uint32_t address, std::size_t bytes, const Accessor& who);
   void async_deliver(std::uint32_t address, std::size_t bytes, const Accessor& who);
+  // An atomic read-modify-write: the bytes count as written (atomics do not race with each other, and the emulator
+  // does not model the orderings that plain accesses could take from them).
+  void atomic(std::uint32_t address, std::size_t bytes, const Accessor& who);
 
  private:
   static constexpr std::uint16_t kManyReaders = 0xFFFF;
@@ -64,10 +74,11 @@ class SharedMemory {
   struct Shadow {
     std::uint32_t write_epoch = 0;  // 0: never written
     std::uint32_t read_epoch = 0;
-    std::uint64_t writer_syncs = 0;  // the writing warp's warp_syncs at the write
+    std::uint32_t writer_syncs = 0;  // the writing warp's SyncLog size at the write
     std::uint16_t writer = 0;
     std::uint16_t reader = 0;
-    std::uint64_t reader_syncs = 0;  // the reading warp's warp_syncs at the last read
+    std::uint32_t reader_syncs = 0;  // the reading warp's SyncLog size at the last read
+    std::uint32_t reader_lanes = 0;  // the lanes of reader_warp that read it in read_epoch
     std::uint16_t writer_warp = 0;
     std::uint16_t reader_warp = 0;  // kManyReaders when threads of several warps read it
     std::uint8_t flags = 0;
@@ -77,10 +88,13 @@ class SharedMemory {
   bool allocated(std::uint32_t address, std::size_t bytes) const;
   bool ordered_after_write(const Shadow& s, const Accessor& who) const;
   bool ordered_after_reads(const Shadow& s, const Accessor& who) const;
+  // Whether a __syncwarp of `who`'s warp after the first `since` ones took in every lane of `lanes`.
+  static bool synced_since(const Accessor& who, std::uint32_t since, std::uint32_t lanes);
 
   std::unique_ptr<unsigned char[]> arena_;
   std::vector<Shadow> shadow_;
   std::size_t size_ = 0, static_capacity_ = 0, static_used_ = 0, dynamic_offset_ = 0;
+  bool plain_accesses_seen_ = true;
   std::map<const void*, std::size_t> statics_;  // key -> offset
 };
 

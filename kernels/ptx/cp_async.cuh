@@ -69,12 +69,14 @@ __device__ __forceinline__ void cp_async_commit(BENCH_LLAMA_SITE_ONLY) {
   asm volatile("cp.async.commit_group;\n" ::);
 #endif
 }
+// The "memory" clobber keeps the compiler from moving this thread's plain loads of the destination above the wait
+// (the decode kernels read their own copies with no barrier after it), as CCCL's cuda::ptx wrapper does.
 template <int N>
 __device__ __forceinline__ void cp_async_wait(BENCH_LLAMA_SITE_ONLY) {
 #if defined(CUDA_EMU)
   ::cuda_emu::cp_async_wait_group(N, BENCH_LLAMA_SITE_ARG);
 #else
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
 #endif
 }
 
