@@ -18,8 +18,7 @@ inline void atomic_access(const volatile void* p, std::size_t bytes, const void*
   if (!launch || !launch->thread || !launch->shared.contains(address)) return;
   const auto offset = static_cast<std::uint32_t>(static_cast<const unsigned char*>(address) - launch->shared.base());
   const Accessor who = accessor(*launch->thread, Site{}, pc);
-  launch->shared.at(offset, bytes, who, "an atomic");
-  launch->shared.atomic(offset, bytes, who);
+  if (launch->shared.check_bounds(offset, bytes, who, "an atomic")) launch->shared.atomic(offset, bytes, who);
 }
 
 inline void plain_access(const void* p, std::size_t bytes, bool write, const void* pc) {
@@ -28,7 +27,9 @@ inline void plain_access(const void* p, std::size_t bytes, bool write, const voi
   const Thread& t = *launch->thread;
   const auto address = static_cast<std::uint32_t>(static_cast<const unsigned char*>(p) - launch->shared.base());
   const Accessor who = accessor(t, Site{}, pc);
-  launch->shared.at(address, bytes, who, write ? "a store" : "a load");
+  // No exception may leave a hook (the instrumented code calls it as a function that never throws): an access out of
+  // bounds is reported, and the launch ends at its next switch between threads.
+  if (!launch->shared.check_bounds(address, bytes, who, write ? "a store" : "a load")) return;
   if (write) {
     launch->shared.write(address, bytes, who);
   } else {

@@ -185,7 +185,9 @@ void run_block(Launch& launch, Block& block) {
     t.fiber->resume();
     launch.thread = nullptr;
     steps.store(++launch.steps, std::memory_order_relaxed);
-    if (launch.steps > state().options.step_limit) {
+    if (launch.abort_requested) {
+      block.aborted = true;
+    } else if (launch.steps > state().options.step_limit) {
       report(Finding::kLimit,
              "the launch passed the step limit (" + std::to_string(state().options.step_limit) +
                  " thread switches): a kernel that never ends?" + where_threads_wait(block),
@@ -313,6 +315,13 @@ void fail(Finding finding, const std::string& message, const Thread* thread, Sit
   if (launch && launch->thread) throw LaunchAborted{};
   std::fflush(stderr);
   std::abort();  // a fatal finding outside a fiber cannot unwind a kernel: there is none
+}
+
+void abort_launch(cudaError_t error) {
+  Launch* launch = tls_launch;
+  if (!launch) return;
+  if (launch->error == cudaSuccess) launch->error = error;
+  launch->abort_requested = true;
 }
 
 void suspend(Thread& t) {

@@ -96,6 +96,7 @@ struct Launch {
   int findings = 0;
   int threads_per_block = 0;
   const KernelBody* body = nullptr;
+  bool abort_requested = false;
   std::map<std::tuple<int, const void*, int>, int> reported;  // (finding, file or pc, line) -> times seen
 };
 
@@ -110,6 +111,9 @@ void report(Finding finding, const std::string& message, const Thread* thread, S
 // Whether a finding at this place is seen for the first time in the running launch (a race repeats for every byte
 // and every block; the first report says it all, and the count of the others is given at the end of the launch).
 bool first_report(Finding finding, const void* file_or_pc, int line);
+// Ends the launch at its next switch between threads, with `error` (for a finding made where no exception may pass,
+// such as a compiler's instrumentation hook).
+void abort_launch(cudaError_t error);
 // report(), then ends the launch: throws LaunchAborted inside a fiber.
 [[noreturn]] void fail(Finding finding, const std::string& message, const Thread* thread, Site site,
                        cudaError_t error = cudaErrorLaunchFailure);

@@ -68,15 +68,28 @@ bool SharedMemory::allocated(std::uint32_t address, std::size_t bytes) const {
   return true;
 }
 
+std::string SharedMemory::bounds_message(std::uint32_t address, std::size_t bytes, const char* what) const {
+  return std::string(what) + " of " + bytes_text(address, bytes) + ", outside the block's shared memory (" +
+         std::to_string(size_ - dynamic_offset_) + " bytes of dynamic shared memory at address " +
+         std::to_string(dynamic_offset_) + ", " + std::to_string(static_used_) + " of static)";
+}
+
 unsigned char* SharedMemory::at(std::uint32_t address, std::size_t bytes, const Accessor& who, const char* what) {
   if (!allocated(address, bytes)) {
-    fail(Finding::kSharedBounds,
-         std::string(what) + " of " + bytes_text(address, bytes) + ", outside the block's shared memory (" +
-             std::to_string(size_ - dynamic_offset_) + " bytes of dynamic shared memory at address " +
-             std::to_string(dynamic_offset_) + ", " + std::to_string(static_used_) + " of static)",
-         thread_at(who.thread), who.site, cudaErrorIllegalAddress);
+    fail(Finding::kSharedBounds, bounds_message(address, bytes, what), thread_at(who.thread), who.site,
+         cudaErrorIllegalAddress);
   }
   return arena_.get() + address;
+}
+
+bool SharedMemory::check_bounds(std::uint32_t address, std::size_t bytes, const Accessor& who, const char* what) {
+  if (allocated(address, bytes)) return true;
+  if (first_report(Finding::kSharedBounds, place_key(who), place_line(who))) {
+    report(Finding::kSharedBounds, bounds_message(address, bytes, what) + " at " + where(who), thread_at(who.thread),
+           who.site);
+  }
+  abort_launch(cudaErrorIllegalAddress);
+  return false;
 }
 
 bool SharedMemory::synced_since(const Accessor& who, std::uint32_t since, std::uint32_t lanes) {

@@ -54,9 +54,11 @@ class SharedMemory {
   // nullptr if the static capacity is exceeded.
   void* allocate_static(const void* key, std::size_t bytes, std::size_t align);
 
-  // The bytes at a shared-window address, or nullptr (with a finding) if [address, address + bytes) is not inside
-  // one allocation.
+  // The bytes at a shared-window address; a fatal finding if [address, address + bytes) is not inside one allocation.
   unsigned char* at(std::uint32_t address, std::size_t bytes, const Accessor& who, const char* what);
+  // The same check, reported without throwing (for a plain access, seen from a hook that cannot unwind): false if
+  // the access is out of bounds.
+  bool check_bounds(std::uint32_t address, std::size_t bytes, const Accessor& who, const char* what);
 
   // Shadow updates and checks; each reports what it finds and returns.
   void read(std::uint32_t address, std::size_t bytes, const Accessor& who);
@@ -86,6 +88,7 @@ class SharedMemory {
     Site writer_site;
   };
   bool allocated(std::uint32_t address, std::size_t bytes) const;
+  std::string bounds_message(std::uint32_t address, std::size_t bytes, const char* what) const;
   bool ordered_after_write(const Shadow& s, const Accessor& who) const;
   bool ordered_after_reads(const Shadow& s, const Accessor& who) const;
   // Whether a __syncwarp of `who`'s warp after the first `since` ones took in every lane of `lanes`.
