@@ -328,15 +328,11 @@ What to measure:
                      tokens per sequence at once, as Medusa does), or all; default init,ar.
   --ops LIST         q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj,qk,pv (default all).
   --impl LIST        hand (the project's kernel picked per shape), cublas, or a kernel variant by name
-                     (gemm_mma_128x128, gemm_mma_64x64, gemm_wgmma_128x128 on Hopper, gemv_mma_splitk,
-                     gemv_mma_wide, pv_decode_split; issue 13's, measured beside them: gemv_mma_pipe,
-                     pv_decode_fused, qk_decode_pipe, gemm_mma_w64_128x128, and on Hopper
-                     gemm_wgmma_128x256, gemm_wgmma_128x128_kn, gemm_wgmma_128x256_c2 and
-                     gemm_wgmma_128x256_c2_tma_store);
+                     (--list-variants names them all, with the rank hand prefers them by);
                      default hand,cublas.
   --allow-variants LIST|none
-                     only these hand-written variants may run: hand picks the first of them (in the order of
-                     --list-variants) that supports and suits each shape, a point none of them takes is a skipped
+                     only these hand-written variants may run: hand picks the one of lowest rank (--list-variants)
+                     that supports and suits each shape, a point none of them takes is a skipped
                      row saying so, and --impl may name only these; none: no hand-written kernel runs. env.json
                      records the list. Default: every variant. (The GPU runbook passes the variants whose GPU test
                      passed.)
@@ -363,8 +359,8 @@ Output:
                      with --predict). It must not exist yet, or be empty.
   --no-plot          do not draw roofline.png (drawing needs python3 with matplotlib; see README).
   --list             print the planned points (operator, setting, shape, cost) and exit.
-  --list-variants    print the hand-written variants (name, lowest and highest sm, allowed or not), in the order
-                     hand prefers them, and exit; no GPU needed.
+  --list-variants    print the hand-written variants (name, lowest and highest sm, allowed or not, rank), in the
+                     order hand prefers them, and exit; no GPU needed.
   --predict          write the roofline's predicted points (status predicted) for --spec; no GPU needed.
   --schema           print the CSV's columns (name, unit, meaning) as Markdown and exit.
   --log-level LEVEL  trace, debug, info (default), warn, error, off.  --quiet is --log-level warn.

@@ -72,13 +72,15 @@ void print_plan(std::ostream& out, const roofline::ModelConfig& model, const roo
 }
 
 void print_variants(std::ostream& out, const AllowedVariants& allowed) {
-  out << "# hand picks the first allowed variant, in this order, that supports and suits a problem; max_sm -: none\n";
-  out << std::left << std::setw(34) << "variant" << std::setw(8) << "min_sm" << std::setw(8) << "max_sm"
-      << "allowed\n";
+  out << "# hand picks the allowed variant of lowest rank that supports and suits a problem (the ranks and where they\n"
+         "# come from: kernels/variants.cu); max_sm -: none\n";
+  out << std::left << std::setw(34) << "variant" << std::setw(8) << "min_sm" << std::setw(8) << "max_sm" << std::setw(9)
+      << "allowed"
+      << "rank\n";
   for (const auto& v : variants()) {
     out << std::left << std::setw(34) << v.name << std::setw(8) << v.min_sm << std::setw(8)
-        << (v.max_sm == 0 ? std::string("-") : std::to_string(v.max_sm))
-        << (variant_allowed(allowed, v.name) ? "yes" : "no") << '\n';
+        << (v.max_sm == 0 ? std::string("-") : std::to_string(v.max_sm)) << std::setw(9)
+        << (variant_allowed(allowed, v.name) ? "yes" : "no") << v.rank << '\n';
   }
 }
 

@@ -42,11 +42,14 @@ struct GemmVariant {
   const char* (*supports)(const GemmArgs& args, int sm);
   // Runs the problem; `args.workspace` must hold workspace_bytes(args) bytes.
   cudaError_t (*launch)(const GemmArgs& args, cudaStream_t stream);
-  // Whether `hand` should pick this variant for the problem (performance, not correctness): `hand` is the first
-  // variant of the table that supports and suits the problem. A variant named with --impl only has to support it.
+  // Whether `hand` should pick this variant for the problem (performance, not correctness): `hand` takes the variant
+  // of lowest rank that supports and suits the problem. A variant named with --impl only has to support it.
   bool (*suits)(const GemmArgs& args);
   // Scratch memory the launch needs (the caller allocates it: kernels never allocate).
   std::size_t (*workspace_bytes)(const GemmArgs& args);
+  // `hand`'s preference among the variants that support and suit a problem: lower first (variants.cu sets it, and
+  // says where the ranking comes from).
+  int rank = 0;
 };
 
 }  // namespace kernels

@@ -1,4 +1,4 @@
-// What the two prefill mma.sync GEMMs (gemm_mma.cu, gemm_mma_wide.cu) share: the shared-memory swizzles, the grouped
+// What the two prefill mma.sync GEMMs (gemm_mma.cu, gemm_mma_w64.cu) share: the shared-memory swizzles, the grouped
 // tile order, the epilogue and supports(). The kernels differ in their tiles and main loops, not in these.
 #pragma once
 

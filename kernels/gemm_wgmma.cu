@@ -13,7 +13,7 @@
 // attention's [b, s, n, d] layouts as well as a plain [M x K] matrix.
 // Expected bottleneck: the tensor pipe (a review found it L2-bound on an H100). Not done here (each a measured step):
 // thread-block clusters with TMA multicast, a TMA-store epilogue; 128x256 tiles with setmaxnreg and B stored [K x N]
-// (wgmma's transposed-B mode) are gemm_wgmma_wide.cu's variants, measured beside this one.
+// (wgmma's transposed-B mode) are gemm_wgmma_128x256.cu's variants.
 // Limits: B stored [N x K]; K a multiple of 8; leading dimensions and strides multiples of 8 elements (16 bytes, as
 // TMA requires); 16-byte aligned bases; strides must grow from k to head to row to batch (as the tensor map needs).
 #include "kernels/gemm_wgmma.cuh"
@@ -114,7 +114,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 #endif
 }
 
-// The maps of the last problem, kept per host thread (wgmma_common.cuh); boxes of 64 k by 128 rows.
+// The maps of the last problem, kept per host thread (tensor_maps.cuh); boxes of 64 k by 128 rows.
 bool tensor_maps(const GemmArgs& p, CUtensorMap* map_a, CUtensorMap* map_b) {
   return wgmma::cached_tensor_maps(p, map_a, map_b, [](const GemmArgs& q, CUtensorMap* a, CUtensorMap* b) {
     return wgmma::encode(a, q.a, q.m, q.k, q.heads, q.batch, q.element, BK, 128) &&

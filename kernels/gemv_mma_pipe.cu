@@ -1,5 +1,5 @@
 // gemv_mma_pipe: the decode linears, C[M x N] = A[M x K] * B^T with B stored [N x K] and M <= 16, per (batch, head);
-// gemv_mma_splitk's successor, added beside it so that one GPU run measures both (issue 13).
+// gemv_mma_splitk's successor for b <= 16; the table (variants.cu) ranks them.
 //
 // Bottleneck: DRAM (B, the weight, read once, is the whole of the traffic; A stays in L2). What changed, and why it
 // should keep more bytes in flight:
@@ -179,8 +179,7 @@ const char* supports(const GemmArgs& p, int sm) {
   return "";
 }
 
-// Not picked by `hand` before a GPU run shows it correct and faster than gemv_mma_splitk (issue 13); it sits after
-// gemv_mma_splitk in the table, which suits the same problems.
+// It suits the same problems as gemv_mma_splitk; which one `hand` takes is the table's ranking (variants.cu).
 bool suits(const GemmArgs& p) { return p.m <= 16 && p.k >= 512; }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // pv_decode_fused: decode attention's pv, O[g x d] = P[g x s] * V[s x d] for every (batch, KV head), where the g
 // rows are the query heads that share the KV head (g = heads / kv_heads: 1 for Llama 33B, 8 for Llama-2-70B).
-// pv_decode_split's successor, added beside it so that one GPU run measures both (issue 13).
+// pv_decode_split's successor; the table (variants.cu) ranks them.
 //
 // Bottleneck: DRAM. V (the KV cache) is the whole of the traffic; the minimum-bytes accounting counts each KV head
 // once, and this kernel reads it once: a grouped-query model's query heads are the M rows of one tensor-core tile
@@ -22,8 +22,8 @@
 // aligned.
 #include <algorithm>
 
-#include "kernels/attention_decode.cuh"
 #include "kernels/decode_pipeline.cuh"
+#include "kernels/pv_decode_fused.cuh"
 #include "kernels/target.cuh"
 
 namespace kernels {
@@ -195,8 +195,7 @@ const char* supports(const GemmArgs& p, int sm) {
   return "";
 }
 
-// Not picked by `hand` before a GPU run shows it correct and faster than pv_decode_split (issue 13); it sits after it
-// in the table, and pv_decode_split suits the same problems.
+// It suits the same problems as pv_decode_split; which one `hand` takes is the table's ranking (variants.cu).
 bool suits(const GemmArgs& p) { return p.m == 1; }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // qk_decode_pipe: decode attention's qk, S[g x s] = Q[g x d] * K^T for every (batch, KV head), K the head's slice of
 // the KV cache stored [s x d], the g rows the query heads that share the KV head (1 for Llama 33B, 8 for Llama-2-70B).
-// gemv_mma_wide's successor, added beside it so that one GPU run measures both (issue 13).
+// gemv_mma_wide's successor for decode qk; the table (variants.cu) ranks them.
 //
 // Bottleneck: DRAM. The K cache is the whole of the traffic, and this kernel reads each KV head once, as the
 // minimum-bytes accounting counts it (gemv_mma_wide, like every per-head kernel, reads it once per query head).
@@ -18,10 +18,10 @@
 // query heads per KV head; Q and K rows 16-byte aligned, score rows 4-byte aligned.
 #include <algorithm>
 
-#include "kernels/attention_decode.cuh"
 #include "kernels/decode_schedule.cuh"
 #include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/qk_decode_pipe.cuh"
 #include "kernels/target.cuh"
 
 namespace kernels {
@@ -194,8 +194,7 @@ const char* supports(const GemmArgs& p, int sm) {
   return "";
 }
 
-// Not picked by `hand` before a GPU run shows it correct and faster than gemv_mma_wide (issue 13); it sits after it in
-// the table, and gemv_mma_wide suits the same problems.
+// It suits the same problems as gemv_mma_wide; which one `hand` takes is the table's ranking (variants.cu).
 bool suits(const GemmArgs& p) { return p.m == 1 && p.k <= 256; }
 std::size_t no_workspace(const GemmArgs&) { return 0; }
 

@@ -1,7 +1,7 @@
 // Roof kernels. Bottlenecks by design: dram_read and dram_copy are DRAM-bound (16-byte accesses, grid sized to keep
 // every SM's load queue full, buffers far larger than L2); mma_peak is tensor-pipe bound (8 independent
 // accumulator chains per warp, operands never leave registers). mma_peak_rotating is mma_peak with 4 operand sets of
-// data-like values rotated across the MMAs (issue 13: one operand pair for every MMA may clock higher than any GEMM).
+// data-like values rotated across the MMAs (one operand pair for every MMA may clock higher than any GEMM).
 // The L2 flush is two DRAM-bound passes (roofs.cuh). clock_probe is a launch of a few microseconds that stamps each
 // SM's cycle counter against the global timer; stream_gate spins (with sleeps) on a host flag.
 #include <cuda_bf16.h>

@@ -1,4 +1,5 @@
-// The table of hand-written GEMM-shaped variants (linears and attention), in the order `hand` prefers them.
+// The table of hand-written GEMM-shaped variants (linears and attention), in rank order: `hand` takes the first that
+// supports and suits a problem (variants.cu says where the ranks come from).
 #pragma once
 
 #include <vector>

@@ -1,4 +1,4 @@
-// The Hopper GEMMs' tile walk (gemm_wgmma, gemm_wgmma_wide): which tile a block of the persistent grid takes next,
+// The Hopper GEMMs' tile walk (gemm_wgmma, gemm_wgmma_128x256): which tile a block of the persistent grid takes next,
 // in plain blocks and in thread-block clusters stacked along M. __host__ __device__ and free of device intrinsics, so
 // that tests/kernels/wgmma_tile_schedule_test.cpp replays the kernels' exact walk on the CPU.
 #pragma once

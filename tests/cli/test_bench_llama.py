@@ -277,14 +277,16 @@ def variant_table(bench_llama, *args):
     result = run(bench_llama, "--list-variants", *args)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line and not line.startswith("#")]
-    assert rows[0] == ["variant", "min_sm", "max_sm", "allowed"], rows[0]
-    return {name: (min_sm, max_sm, allowed) for name, min_sm, max_sm, allowed in rows[1:]}
+    assert rows[0] == ["variant", "min_sm", "max_sm", "allowed", "rank"], rows[0]
+    ranks = [int(rank) for *_, rank in rows[1:]]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks), "in rank order, each rank once"
+    return {name: (min_sm, max_sm, allowed) for name, min_sm, max_sm, allowed, _ in rows[1:]}
 
 
 def test_list_variants_prints_the_table_hand_picks_from_without_a_gpu(bench_llama):
     """The GPU runbook reads the variant names from here (one test process each), never from a list of its own."""
     table = variant_table(bench_llama)
-    assert list(table)[:3] == ["gemv_mma_splitk", "gemv_mma_wide", "pv_decode_split"]  # hand's order
+    assert list(table)[:3] == ["gemv_mma_splitk", "gemv_mma_pipe", "gemv_mma_wide"]  # hand's order
     assert table["gemm_mma_64x64"] == ("80", "-", "yes") and table["gemm_wgmma_128x128"] == ("90", "90", "yes")
     assert all(allowed == "yes" for _, _, allowed in table.values())
     listed_in_help = run(bench_llama, "--help").stdout

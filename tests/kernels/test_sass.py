@@ -43,13 +43,13 @@ TENSOR_CORE_KERNELS = [
     ("gemm_wgmma_kernel", "UTMALDG.4D", {"sm_90a"}),  # TMA bulk tensor copy
     ("gemm_wgmma_kernel", "SYNCS.PHASECHK", {"sm_90a"}),  # mbarrier waits
     ("gemm_wgmma_kernel", "BPT.TRAP", {"sm_90a"}),  # the waits' watchdog
-    # gemm_wgmma_wide's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is checked
+    # gemm_wgmma_128x256.cu's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is checked
     # in test_wgmma_wide_kernels below.
-    ("gemm_wgmma_wide_kernel", "HGMMA.64x256x16.F32", {"sm_90a"}),
-    ("gemm_wgmma_wide_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),
-    ("gemm_wgmma_wide_kernel", "UTMALDG.4D", {"sm_90a"}),
-    ("gemm_wgmma_wide_kernel", "SYNCS.PHASECHK", {"sm_90a"}),
-    ("gemm_wgmma_wide_kernel", "USETMAXREG", {"sm_90a"}),  # setmaxnreg
+    ("gemm_wgmma_128x256_kernel", "HGMMA.64x256x16.F32", {"sm_90a"}),
+    ("gemm_wgmma_128x256_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),
+    ("gemm_wgmma_128x256_kernel", "UTMALDG.4D", {"sm_90a"}),
+    ("gemm_wgmma_128x256_kernel", "SYNCS.PHASECHK", {"sm_90a"}),
+    ("gemm_wgmma_128x256_kernel", "USETMAXREG", {"sm_90a"}),  # setmaxnreg
 ]
 
 
@@ -367,7 +367,7 @@ def test_tensor_core_kernels_contain_tensor_core_instructions(kernels_library, s
 
 
 @pytest.mark.parametrize("source, kernel", [("gemm_wgmma.cu", "gemm_wgmma_kernel"),
-                                            ("gemm_wgmma_wide.cu", "gemm_wgmma_wide_kernel")])  # fmt: skip
+                                            ("gemm_wgmma_128x256.cu", "gemm_wgmma_128x256_kernel")])  # fmt: skip
 def test_ptxas_reports_no_wgmma_serialization(tmp_path, source, kernel):
     """ptxas serializes wgmma (warning C7510, 'Potential Performance Loss') when it cannot prove the accumulators
     stay in registers across the asynchronous MMAs, and ignores setmaxnreg (warning C7508) when the kernel has no
@@ -389,7 +389,7 @@ def test_ptxas_reports_no_wgmma_serialization(tmp_path, source, kernel):
     assert all(" 0 bytes spill" in line for line in result.stderr.splitlines() if "spill" in line), result.stderr
 
 
-# gemm_wgmma_wide's instantiations, Shape<BN, B [K x N], CLUSTER, TMA_STORE>: (name fragment of the shape, the HGMMA
+# gemm_wgmma_128x256.cu's instantiations, Shape<BN, B [K x N], CLUSTER, TMA_STORE>: (name fragment of the shape, the HGMMA
 # each consumer issues).
 WIDE, KN = "5ShapeILi256ELb0ELi1ELb0E", "5ShapeILi128ELb1ELi1ELb0E"
 CLUSTER, CLUSTER_TMA_STORE = "5ShapeILi256ELb0ELi2ELb0E", "5ShapeILi256ELb0ELi2ELb1E"
@@ -399,14 +399,14 @@ WGMMA_WIDE_SHAPES = [(WIDE, "HGMMA.64x256x16.F32"), (KN, "HGMMA.64x128x16.F32"),
 
 @pytest.mark.parametrize("shape, hgmma", WGMMA_WIDE_SHAPES)
 def test_wgmma_wide_kernels(kernels_library, sass, shape, hgmma):
-    """Every fp16 and bf16 instantiation of gemm_wgmma_wide on sm_90a: its consumers' MMA shape (bf16 ones with the
+    """Every fp16 and bf16 instantiation of gemm_wgmma_128x256.cu on sm_90a: its consumers' MMA shape (bf16 ones with the
     .BF16 suffix), the producer giving registers back (setmaxnreg.dec 40 -> USETMAXREG.DEALLOC 0x28) and the consumers
     taking them (setmaxnreg.inc 232 -> USETMAXREG.TRY_ALLOC 0xe8), TMA loads and mbarrier waits."""
     if "sm_90a" not in build_archs(kernels_library):
         pytest.skip("this build has no sm_90a")
     found = {}
     for (_member, arch, function), ins in sass.items():
-        if arch != "sm_90a" or "gemm_wgmma_wide_kernel" not in function or shape not in function:
+        if arch != "sm_90a" or "gemm_wgmma_128x256_kernel" not in function or shape not in function:
             continue
         dtype = "bf16" if "bfloat16" in function else "f16"
         ops = [opcode(i) for i in ins]
@@ -425,7 +425,7 @@ def test_wgmma_wide_kernels(kernels_library, sass, shape, hgmma):
 
 def wide_functions(sass, shape):
     return {function: ins for (_m, arch, function), ins in sass.items()
-            if arch == "sm_90a" and "gemm_wgmma_wide_kernel" in function and shape in function}  # fmt: skip
+            if arch == "sm_90a" and "gemm_wgmma_128x256_kernel" in function and shape in function}  # fmt: skip
 
 
 @pytest.mark.parametrize("shape", [CLUSTER, CLUSTER_TMA_STORE])
@@ -453,7 +453,7 @@ def test_wgmma_cluster_kernels(kernels_library, sass, shape):
 
 def test_wgmma_epilogues(kernels_library, sass):
     """The TMA-store instantiation writes C only through TMA stores (UTMASTG, staged with shared stores); every other
-    gemm_wgmma_wide instantiation only through global stores."""
+    gemm_wgmma_128x256.cu instantiation only through global stores."""
     if "sm_90a" not in build_archs(kernels_library):
         pytest.skip("this build has no sm_90a")
     for shape in (WIDE, KN, CLUSTER, CLUSTER_TMA_STORE):

@@ -1,4 +1,4 @@
-// The Hopper GEMMs' tile walk without a GPU: the persistent grid of gemm_wgmma_wide, in plain blocks and in 2x1
+// The Hopper GEMMs' tile walk without a GPU: the persistent grid of gemm_wgmma_128x256, in plain blocks and in 2x1
 // clusters, replayed on the CPU through the kernels' own wgmma::cluster_tile_coords. For every grid shape it proves
 // each tile of every (batch, head) matrix is computed exactly once, that the blocks of a cluster always hold tiles
 // with the same columns and matrix (so the B tile they multicast is the one both need) stacked along M, and that both

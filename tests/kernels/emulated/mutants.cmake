@@ -27,7 +27,7 @@ bench_llama_emu_mutant(NAME decode_pipeline_stash_barrier_removed FILE kernels/d
   VARIANT pv_decode_fused CASE "pv ar b1 s1000" EXPECT race|pending-access)
 
 # A static shared array read before the barrier that orders its writes.
-bench_llama_emu_mutant(NAME pv_decode_split_barrier_removed FILE kernels/attention_decode.cu
+bench_llama_emu_mutant(NAME pv_decode_split_barrier_removed FILE kernels/pv_decode_split.cu
   FROM "  __syncthreads();\n  if (group != 0) return;"
   TO "  if (group != 0) return;"
   VARIANT pv_decode_split CASE "pv ar b3 s200" EXPECT race)

@@ -1,6 +1,5 @@
-// gemm_mma_w64: C[M x N] = A[M x K] * op(B) per (batch, head), fp16/bf16 in and out, fp32 accumulation. Issue 13's
-// successor to gemm_mma, measured beside it (the variants table lists it last, so `hand` keeps gemm_mma until a GPU
-// run shows this one faster).
+// gemm_mma_w64: C[M x N] = A[M x K] * op(B) per (batch, head), fp16/bf16 in and out, fp32 accumulation. gemm_mma's
+// successor; the table (variants.cu) ranks them.
 //
 // What changed from gemm_mma, and why (gemm_mma spent as much time in ldmatrix as in the tensor pipe, and ~200
 // instructions of copy addressing per 32 MMAs):
@@ -21,7 +20,7 @@
 // Limits (supports()): as gemm_mma: K and N multiples of 8, leading dimensions and strides multiples of 8 elements,
 // 16-byte aligned bases; M free. B as [N x K] (ldmatrix) or [K x N] (ldmatrix.trans), as gemm_mma.
 #include "kernels/gemm_mma_common.cuh"
-#include "kernels/gemm_mma_wide.cuh"
+#include "kernels/gemm_mma_w64.cuh"
 #include "kernels/mma_common.cuh"
 #include "kernels/target.cuh"
 

@@ -1,4 +1,4 @@
-// Tensor-core GEMM for the prefill operators with 64x64 warp tiles and BK = 64 (issue 13), beside gemm_mma.
+// gemm_mma_w64: the prefill tensor-core GEMM with 64x64 warp tiles and BK = 64.
 #pragma once
 
 #include "kernels/gemm_args.cuh"

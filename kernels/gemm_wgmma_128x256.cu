@@ -1,5 +1,5 @@
-// gemm_wgmma_wide: C[M x N] = A[M x K] * op(B) per (batch, head); fp16/bf16, fp32 accumulation. Hopper (sm_90a) only,
-// beside gemm_wgmma (issue 13): built into every binary, refused by supports() elsewhere or when the build lacks 90a.
+// gemm_wgmma_128x256: C[M x N] = A[M x K] * op(B) per (batch, head); fp16/bf16, fp32 accumulation. Hopper (sm_90a)
+// only, gemm_wgmma's successor: built into every binary, refused by supports() elsewhere or when the build lacks 90a.
 //
 // Four variants of one kernel body:
 // - gemm_wgmma_128x256: B stored [N x K] (linears, qk). 128x256 tiles: twice gemm_wgmma's columns per tile, so each
@@ -35,7 +35,7 @@
 // warpgroup's epilogue hides under the other's MMAs.
 // Limits: K a multiple of 8 and N even; leading dimensions and strides multiples of 8 elements (16 bytes, as TMA
 // requires); 16-byte aligned bases; each operand's strides must grow in its tensor map's order.
-#include "kernels/gemm_wgmma_wide.cuh"
+#include "kernels/gemm_wgmma_128x256.cuh"
 #include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
 #include "kernels/target.cuh"
@@ -83,8 +83,8 @@ struct Launch {
 
 template <class T, class S>
 __global__ void __launch_bounds__(kThreads, 1)
-    gemm_wgmma_wide_kernel(const Launch l, const __grid_constant__ CUtensorMap map_a,
-                           const __grid_constant__ CUtensorMap map_b, const __grid_constant__ CUtensorMap map_c) {
+    gemm_wgmma_128x256_kernel(const Launch l, const __grid_constant__ CUtensorMap map_a,
+                              const __grid_constant__ CUtensorMap map_b, const __grid_constant__ CUtensorMap map_c) {
 #if BENCH_LLAMA_SM90A_DEVICE
   using namespace wgmma;
   constexpr int BM = S::BM, BN = S::BN, BK = S::BK, STAGES = S::STAGES, A_TILE = S::A_TILE, B_TILE = S::B_TILE;
@@ -216,11 +216,11 @@ __global__ void __launch_bounds__(kThreads, 1)
   // No block of a cluster leaves while a peer may still arrive on its barriers.
   if constexpr (CLUSTER > 1) cluster_sync();
 #else
-  BENCH_LLAMA_BODY_NOT_BUILT("gemm_wgmma_wide_kernel (wgmma, TMA, mbarrier, clusters)");
+  BENCH_LLAMA_BODY_NOT_BUILT("gemm_wgmma_128x256_kernel (wgmma, TMA, mbarrier, clusters)");
 #endif
 }
 
-// The maps of the last problem, kept per host thread and per variant (wgmma_common.cuh). A: boxes of 64 k by 128
+// The maps of the last problem, kept per host thread and per variant (tensor_maps.cuh). A: boxes of 64 k by 128
 // rows; B [N x K]: 64 k by the B rows one block loads (BN, or BN / CLUSTER); B [K x N]: 64 n by 64 k-rows; C (the
 // TMA-store epilogue): 64 columns by 64 rows.
 template <class S>
@@ -246,7 +246,7 @@ template <class T, class S>
 cudaError_t launch_typed(const GemmArgs& p, cudaStream_t stream) {
   CUtensorMap map_a{}, map_b{}, map_c{};
   if (!tensor_maps<S>(p, &map_a, &map_b, &map_c)) return cudaErrorInvalidValue;
-  const auto kernel = gemm_wgmma_wide_kernel<T, S>;
+  const auto kernel = gemm_wgmma_128x256_kernel<T, S>;
   const std::int64_t tile_rows = (p.m + S::BM - 1) / S::BM;
   const wgmma::TileGrid grid{static_cast<int>((tile_rows + S::CLUSTER - 1) / S::CLUSTER),
                              static_cast<int>((p.n + S::BN - 1) / S::BN), p.batch * p.heads};

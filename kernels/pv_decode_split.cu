@@ -9,9 +9,9 @@
 // Limits: M = 1, B stored [K x N] (N contiguous), N (head_dim) a multiple of 8 and at most 256.
 #include <algorithm>
 
-#include "kernels/attention_decode.cuh"
 #include "kernels/launch.cuh"
 #include "kernels/mma_common.cuh"
+#include "kernels/pv_decode_split.cuh"
 #include "kernels/target.cuh"
 
 namespace kernels {
