@@ -23,9 +23,11 @@ namespace kernels::wgmma {
 #if BENCH_LLAMA_SM90A_DEVICE
 // Waits for the phase of parity `parity` of an mbarrier to complete, with a watchdog: a wait that has not passed after
 // kWatchdogNs of %globaltimer traps, so a pipeline that deadlocks ends its launch with an error (which the GPU test
-// reports under the variant's name) instead of hanging until the runbook's step limit. The clock is read only once
-// the first try has failed, so a wait that passes at once costs one try_wait.
-constexpr unsigned long long kWatchdogNs = 30ull * 1000 * 1000 * 1000;
+// reports under the variant's name) instead of hanging until the runbook's step limit. No wait that works comes near
+// 5 s: a stage waits at most for one k-tile of the consumers' MMAs or one tile's epilogue (microseconds; milliseconds
+// under compute-sanitizer). The clock is read only once the first try has failed, so a wait that passes at once costs
+// one try_wait.
+constexpr unsigned long long kWatchdogNs = 5ull * 1000 * 1000 * 1000;
 __device__ __forceinline__ void mbar_wait(std::uint32_t bar, int parity) {
   if (mbar_try_wait(bar, parity)) return;
   const unsigned long long start = detail::global_ns();

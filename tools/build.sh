@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing (tools/setup.sh), then configures and builds one CMake preset (default: release).
-#   tools/build.sh [release|ci|debug|native]
+#   tools/build.sh [release|ci|debug|native|asan|emu|emu-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/cuda/bin"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build every kernel for every architecture (warnings are errors), then the
-# unit tests, the GPU tests (they skip with a reason where there is no GPU), the checks that need no GPU, and the
-# script tests. CI runs exactly this (.ci/run).
+# unit tests, the GPU tests (they skip with a reason where there is no GPU), the kernels run on the CPU emulator, the
+# checks that need no GPU, and the script tests. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== build (preset ci: every architecture, -Werror)"
@@ -25,6 +25,12 @@ ctest --preset asan -L unit
 ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 BENCH_LLAMA="$PWD/build/asan/bench/bench_llama" \
   BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" \
   .venv/bin/python -m pytest -q tests/cli tests/reliability
+
+echo "== the kernels on the CPU emulator (preset emu; then emu-asan, under AddressSanitizer and UBSan)"
+tools/build.sh emu
+ctest --preset emu
+tools/build.sh emu-asan
+ctest --preset emu-asan
 
 echo "== end-to-end, script and SASS tests (pytest)"
 BENCH_LLAMA="$PWD/build/ci/bench/bench_llama" BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" BENCH_LLAMA_BUILD="$PWD/build/ci" \

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ libbenchmark-dev libspdlog-dev libfmt-dev libgtest-dev nlohmann-json3-dev
-          clang-format)
+          clang-format libboost-context-dev)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -45,4 +45,11 @@ if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
   echo "setup: installing Python requirements into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
   cp requirements.txt "$stamp"
+fi
+# CuTe's headers, the emulator tests' outside oracle for the PTX layouts (tests/emulator): NVIDIA's nvidia-cutlass
+# wheel, without its Python dependencies, which only its Python interface needs.
+cutlass=nvidia-cutlass==4.2.0.0
+if ! .venv/bin/python -c "import cutlass_library" 2>/dev/null; then
+  echo "setup: installing $cutlass (CuTe's headers, for the emulator's tests) into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "$cutlass"
 fi
