@@ -43,8 +43,8 @@ TENSOR_CORE_KERNELS = [
     ("gemm_wgmma_kernel", "UTMALDG.4D", {"sm_90a"}),  # TMA bulk tensor copy
     ("gemm_wgmma_kernel", "SYNCS.PHASECHK", {"sm_90a"}),  # mbarrier waits
     ("gemm_wgmma_kernel", "BPT.TRAP", {"sm_90a"}),  # the waits' watchdog
-    # gemm_wgmma_128x256.cu's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is checked
-    # in test_wgmma_wide_kernels below.
+    # gemm_wgmma_128x256.cu's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is
+    # checked in test_wgmma_wide_kernels below.
     ("gemm_wgmma_128x256_kernel", "HGMMA.64x256x16.F32", {"sm_90a"}),
     ("gemm_wgmma_128x256_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),
     ("gemm_wgmma_128x256_kernel", "UTMALDG.4D", {"sm_90a"}),
@@ -388,8 +388,8 @@ def test_ptxas_reports_no_wgmma_serialization(tmp_path, source, kernel):
     assert all(" 0 bytes spill" in line for line in result.stderr.splitlines() if "spill" in line), result.stderr
 
 
-# gemm_wgmma_128x256.cu's instantiations, Shape<BN, B [K x N], CLUSTER, TMA_STORE>: (name fragment of the shape, the HGMMA
-# each consumer issues).
+# gemm_wgmma_128x256.cu's instantiations, Shape<BN, B [K x N], CLUSTER, TMA_STORE>: (name fragment of the shape, the
+# HGMMA each consumer issues).
 WIDE, KN = "5ShapeILi256ELb0ELi1ELb0E", "5ShapeILi128ELb1ELi1ELb0E"
 CLUSTER, CLUSTER_TMA_STORE = "5ShapeILi256ELb0ELi2ELb0E", "5ShapeILi256ELb0ELi2ELb1E"
 WGMMA_WIDE_SHAPES = [(WIDE, "HGMMA.64x256x16.F32"), (KN, "HGMMA.64x128x16.F32"),
@@ -398,9 +398,9 @@ WGMMA_WIDE_SHAPES = [(WIDE, "HGMMA.64x256x16.F32"), (KN, "HGMMA.64x128x16.F32"),
 
 @pytest.mark.parametrize("shape, hgmma", WGMMA_WIDE_SHAPES)
 def test_wgmma_wide_kernels(kernels_library, sass, shape, hgmma):
-    """Every fp16 and bf16 instantiation of gemm_wgmma_128x256.cu on sm_90a: its consumers' MMA shape (bf16 ones with the
-    .BF16 suffix), the producer giving registers back (setmaxnreg.dec 40 -> USETMAXREG.DEALLOC 0x28) and the consumers
-    taking them (setmaxnreg.inc 232 -> USETMAXREG.TRY_ALLOC 0xe8), TMA loads and mbarrier waits."""
+    """Every fp16 and bf16 instantiation of gemm_wgmma_128x256.cu on sm_90a: its consumers' MMA shape (bf16 ones with
+    the .BF16 suffix), the producer giving registers back (setmaxnreg.dec 40 -> USETMAXREG.DEALLOC 0x28) and the
+    consumers taking them (setmaxnreg.inc 232 -> USETMAXREG.TRY_ALLOC 0xe8), TMA loads and mbarrier waits."""
     if "sm_90a" not in build_archs(kernels_library):
         pytest.skip("this build has no sm_90a")
     found = {}
