@@ -76,7 +76,7 @@ struct PointRow {
   std::optional<double> time_us_counted;  // the kernel's duration in the counter pass (gpu__time_duration)
   // extensions of version 2
   std::optional<std::int64_t> candidates;  // q of a medusa step, 1 for ar, empty for init and ceilings
-  // extensions of version 3 (issue 14: short kernels, clocks, noise-based stopping, ceilings at both ends)
+  // extensions of version 3 (short kernels, clocks, noise-based stopping, ceilings at both ends)
   std::optional<double> time_us_single;             // median of one launch alone between two events
   std::optional<std::int64_t> launches_per_sample;  // kernels behind one sample of time_us_median
   std::optional<double> median_ci_rel;              // half-width of the median's 95 % interval / median
@@ -89,7 +89,7 @@ struct PointRow {
   std::string ceiling_pass;             // start or end, for ceiling rows
 };
 
-// A point ran slow clocks when its mean SM clock fell below this fraction of the maximum (issue 14).
+// A point ran slow clocks when its mean SM clock fell below this fraction of the maximum.
 inline constexpr double kClockLowFraction = 0.75;
 
 struct Column {

@@ -2,11 +2,11 @@
 these scripts understand. Shared by plot_roofline.py, compare_runs.py and merge_results.py; columns are read by name.
 
 Version 2 is version 1 with a `candidates` column appended (the medusa phase's q; 1 for ar, empty for init). Version 3
-appends issue 14's columns, among them `ceiling_pass` (start or end: the ceilings are measured before the points and
-again after them). Files of every version are read, and an older file (or samples.csv) gets the key columns it lacks
-as the newer version would have written them: `candidates` 1 on ar rows, empty elsewhere; `ceiling_pass` start on
-ceiling rows (older runs measured the ceilings once, first), empty elsewhere. So every reader sees the newest key
-columns and points join across versions.
+appends the timing harness's columns (short kernels, clocks, noise-based stopping), among them `ceiling_pass` (start or
+end: the ceilings are measured before the points and again after them). Files of every version are read, and an older
+file (or samples.csv) gets the key columns it lacks as the newer version would have written them: `candidates` 1 on ar
+rows, empty elsewhere; `ceiling_pass` start on ceiling rows (older runs measured the ceilings once, first), empty
+elsewhere. So every reader sees the newest key columns and points join across versions.
 """
 
 from __future__ import annotations

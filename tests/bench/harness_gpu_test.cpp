@@ -251,8 +251,9 @@ TEST_F(HarnessGpu, ClockProbeAgreesWithNvml) {
   EXPECT_NEAR(*mhz, *reading.sm_clock_mhz, 0.1 * *reading.sm_clock_mhz);
 }
 
-// Issue 14's cross-check in small: the batched event time of a short DRAM-bound kernel (cold, one copy per launch)
-// agrees with the GPU time the counters report for one launch, within 15 %. Skips where counters are refused.
+// The check that the batched time is the kernel's, in small: the batched event time of a short DRAM-bound kernel
+// (cold, one copy per launch) agrees with the GPU time the counters report for one launch, within 15 %. Skips where
+// counters are refused.
 TEST_F(HarnessGpu, BatchedEventTimeAgreesWithCounterDuration) {
   std::string why;
   auto profiler = CounterProfiler::create(&why);

@@ -1,6 +1,6 @@
-// The timing harness's decisions, on the CPU (issue 14): when sampling stops, how short kernels are batched, what the
-// clock probe and NVML's counters say about an interval, and how points are judged against roofs measured at both
-// ends of the sweep.
+// The timing harness's decisions, on the CPU: when sampling stops, how short kernels are batched, what the clock probe
+// and NVML's counters say about an interval, and how points are judged against roofs measured at both ends of the
+// sweep.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -115,7 +115,7 @@ std::vector<Case> cases(Dtype dtype) {
       {"pv_medusa_b2_s1024_q16", op(llama33b, Op::kPv, Phase::kMedusa, 2, 1024, 16)},
       {"up_proj_medusa_b1_q80", op(llama33b, Op::kUpProj, Phase::kMedusa, 1, 128, 80)},
       {"gqa_pv_medusa_b1_s512_q48", op(llama70b, Op::kPv, Phase::kMedusa, 1, 512, 48)},
-      // Issue 13's decode variants at their edges: M = 8 and 9 (one or two row groups of A), a context that is not
+      // The pipelined decode variants at their edges: M = 8 and 9 (one or two row groups of A), a context that is not
       // a multiple of the k16 chunk, grouped-query decode with K/V read once per KV head.
       {"q_proj_ar_b8", op(llama33b, Op::kQProj, Phase::kAr, 8, 128)},
       {"o_proj_ar_b9", op(llama33b, Op::kOProj, Phase::kAr, 9, 128)},
@@ -126,7 +126,7 @@ std::vector<Case> cases(Dtype dtype) {
       {"qk_ar_b1_s200", op(llama33b, Op::kQk, Phase::kAr, 1, 200)},
       {"tiny_gqa_qk_ar_b1_s6", op(tiny_gqa, Op::kQk, Phase::kAr, 1, 6)},
       {"tiny_gqa_pv_ar_b3_s12", op(tiny_gqa, Op::kPv, Phase::kAr, 3, 12)},
-      // Issue 13's BK = 64 prefill GEMM (gemm_mma_w64) at its edges: a K tail shorter than a k-tile in both B layouts,
+      // The BK = 64 prefill GEMM (gemm_mma_w64) at its edges: a K tail shorter than a k-tile in both B layouts,
       // interior blocks whose last k-tile is partial next to edge blocks in M and N, an N narrower than the tile in
       // the [K x N] layout, and grouped-query prefill attention.
       {"edges_300x392x200", linear(300, 392, 200, dtype)},
@@ -135,7 +135,7 @@ std::vector<Case> cases(Dtype dtype) {
       {"gqa_pv_init_b2_s1000", op(llama70b, Op::kPv, Phase::kInit, 2, 1000)},
       {"tiny_gqa_qk_init_b2_s40", op(tiny_gqa, Op::kQk, Phase::kInit, 2, 40)},
       {"tiny_gqa_pv_init_b2_s72", op(tiny_gqa, Op::kPv, Phase::kInit, 2, 72)},
-      // Issue 13's Hopper GEMMs at their edges: M, N and K not multiples of the 128x256x64 tile (a last column tile
+      // The Hopper GEMMs at their edges: M, N and K not multiples of the 128x256x64 tile (a last column tile
       // 8 wide, a last k-tile of 8); pv at prefill with head_dim 64 (the second 64-column box of B [K x N] wholly
       // outside), its scores read with rows inside a head; qk at prefill with partial tiles on both sides.
       {"odd_300x520x200", linear(300, 520, 200, dtype)},

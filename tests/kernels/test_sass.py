@@ -43,8 +43,8 @@ TENSOR_CORE_KERNELS = [
     ("gemm_wgmma_kernel", "UTMALDG.4D", {"sm_90a"}),  # TMA bulk tensor copy
     ("gemm_wgmma_kernel", "SYNCS.PHASECHK", {"sm_90a"}),  # mbarrier waits
     ("gemm_wgmma_kernel", "BPT.TRAP", {"sm_90a"}),  # the waits' watchdog
-    # gemm_wgmma_128x256.cu's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is checked
-    # in test_wgmma_wide_kernels below.
+    # gemm_wgmma_128x256.cu's two shapes (Shape<256, B [N x K]> and Shape<128, B [K x N]>); every instantiation is
+    # checked in test_wgmma_wide_kernels below.
     ("gemm_wgmma_128x256_kernel", "HGMMA.64x256x16.F32", {"sm_90a"}),
     ("gemm_wgmma_128x256_kernel", "HGMMA.64x128x16.F32", {"sm_90a"}),
     ("gemm_wgmma_128x256_kernel", "UTMALDG.4D", {"sm_90a"}),
@@ -163,11 +163,11 @@ def register_operands(instruction):
 
 
 def pipelined(body):
-    """The pipelining rule of issue 13, for a kernel's main loop: the loads for the next iterations are issued before
-    the MMAs of this one. Precisely: (1) every global load of the loop body (LDG, or LDGSTS for cp.async) comes before
-    its first HMMA; (2) no HMMA reads a register loaded (LDG) earlier in the same trip through the body, directly or
-    through the instructions that build fragments (its data must have been requested a trip earlier); (3) a loop that
-    copies with cp.async waits with DEPBAR.LE SB0, N >= 1, leaving copies in flight while it computes."""
+    """The pipelining rule for a kernel's main loop: the loads for the next iterations are issued before the MMAs of
+    this one. Precisely: (1) every global load of the loop body (LDG, or LDGSTS for cp.async) comes before its first
+    HMMA; (2) no HMMA reads a register loaded (LDG) earlier in the same trip through the body, directly or through the
+    instructions that build fragments (its data must have been requested a trip earlier); (3) a loop that copies with
+    cp.async waits with DEPBAR.LE SB0, N >= 1, leaving copies in flight while it computes."""
     loads = [i for i, ins in enumerate(body) if is_global_load(ins)]
     mmas = [i for i, ins in enumerate(body) if opcode(ins).startswith("HMMA")]
     if not loads or not mmas or max(loads) > min(mmas):
@@ -197,7 +197,7 @@ def listing(kernels_library):
 # (name fragment of kernels whose main loop must be pipelined, of those that must not be: the check's own proof
 # that it can fail).
 PIPELINED_KERNELS = ["gemv_mma_pipe_kernel", "pv_decode_fused_kernel", "qk_decode_pipe_kernel"]
-# gemv_mma_splitk and gemv_mma_wide, the kernels issue 13 replaces.
+# gemv_mma_splitk and gemv_mma_wide, whose register loads ptxas interleaves with the MMAs that wait for them.
 NOT_PIPELINED_KERNELS = ["gemv_mma_kernelINS0_5ShapeILi1ELi8ELi2EEE", "gemv_mma_kernelINS0_5ShapeILi4ELi2ELi1EEE"]
 
 
@@ -217,8 +217,8 @@ def test_pipelined_kernels_issue_their_loads_before_their_mmas(kernels_library, 
 @pytest.mark.parametrize("fragment", NOT_PIPELINED_KERNELS)
 def test_the_pipelining_check_fails_on_the_kernel_it_replaces(kernels_library, listing, fragment):
     """gemv_mma_splitk's MMAs wait for loads issued in the same trip (interleaved with them on sm_80 and sm_90a; on
-    sm_86/89 the loads come first, but the MMAs right after them consume them): the finding of issue 13. The check
-    must say so, or it proves nothing about the kernels that pass it."""
+    sm_86/89 the loads come first, but the MMAs right after them consume them), so a warp stalls with one chunk in
+    flight. The check must say so, or it proves nothing about the kernels that pass it."""
     checked = set()
     for (_member, arch, function), code in listing.items():
         if fragment in function:
@@ -261,9 +261,9 @@ def loop_density(body):
     return mmas / max(ldsm, 1), len(body) / max(mmas, 1)
 
 
-# Issue 13's GEMM with 64x64 warp tiles and BK = 64: per k16 step a warp loads 4 A and 4 B fragments (ldmatrix.x4) for
-# 32 MMAs, and its copies are precomputed. gemm_mma, which it is measured against, has 16 MMAs per 6 ldmatrix (128x128)
-# or 8 per 4 (64x64), and ~16 to 30 instructions per MMA in its loop.
+# gemm_mma_w64, the GEMM with 64x64 warp tiles and BK = 64: per k16 step a warp loads 4 A and 4 B fragments
+# (ldmatrix.x4) for 32 MMAs, and its copies are precomputed. gemm_mma, which it is measured against, has 16 MMAs per
+# 6 ldmatrix (128x128) or 8 per 4 (64x64), and ~16 to 30 instructions per MMA in its loop.
 DENSE_MMA_PER_LDSM = 4.0
 DENSE_INSTRUCTIONS_PER_MMA = 4.0
 
@@ -292,9 +292,8 @@ def test_wide_gemm_main_loop_is_dense(kernels_library, listing):
 
 
 def test_the_density_check_fails_on_the_kernel_it_replaces(kernels_library, listing):
-    """gemm_mma (both tiles): the finding of issue 13, ldmatrix as busy as the tensor pipe and ~200 instructions of
-    copy addressing per 32 MMAs. The check must fail there on both counts, or it proves nothing about the kernel that
-    passes it."""
+    """gemm_mma (both tiles): ldmatrix as busy as the tensor pipe and ~200 instructions of copy addressing per 32 MMAs.
+    The check must fail there on both counts, or it proves nothing about the kernel that passes it."""
     checked = set()
     for (_member, arch, function), code in listing.items():
         if "gemm_mma_kernel" in function:
@@ -316,8 +315,8 @@ def mma_operand_registers(body):
 @pytest.mark.parametrize("fragment, fewest", [("mma_peak_rotating_kernel", 4), ("mma_peak_kernel", 1)])
 def test_mma_peak_operand_rotation(kernels_library, listing, fragment, fewest):
     """mma_peak_rotating's MMAs read at least 4 different A and 4 different B fragments (kMmaPeakRotatingSets), so
-    the datapath toggles as in a GEMM; mma_peak reads one pair for every MMA (issue 13's finding, which this check
-    must see)."""
+    the datapath toggles as in a GEMM; mma_peak reads one pair for every MMA, so its datapath barely toggles; this
+    check must see that."""
     checked = set()
     for (_member, arch, function), code in listing.items():
         if fragment in function:
@@ -389,8 +388,8 @@ def test_ptxas_reports_no_wgmma_serialization(tmp_path, source, kernel):
     assert all(" 0 bytes spill" in line for line in result.stderr.splitlines() if "spill" in line), result.stderr
 
 
-# gemm_wgmma_128x256.cu's instantiations, Shape<BN, B [K x N], CLUSTER, TMA_STORE>: (name fragment of the shape, the HGMMA
-# each consumer issues).
+# gemm_wgmma_128x256.cu's instantiations, Shape<BN, B [K x N], CLUSTER, TMA_STORE>: (name fragment of the shape, the
+# HGMMA each consumer issues).
 WIDE, KN = "5ShapeILi256ELb0ELi1ELb0E", "5ShapeILi128ELb1ELi1ELb0E"
 CLUSTER, CLUSTER_TMA_STORE = "5ShapeILi256ELb0ELi2ELb0E", "5ShapeILi256ELb0ELi2ELb1E"
 WGMMA_WIDE_SHAPES = [(WIDE, "HGMMA.64x256x16.F32"), (KN, "HGMMA.64x128x16.F32"),
@@ -399,9 +398,9 @@ WGMMA_WIDE_SHAPES = [(WIDE, "HGMMA.64x256x16.F32"), (KN, "HGMMA.64x128x16.F32"),
 
 @pytest.mark.parametrize("shape, hgmma", WGMMA_WIDE_SHAPES)
 def test_wgmma_wide_kernels(kernels_library, sass, shape, hgmma):
-    """Every fp16 and bf16 instantiation of gemm_wgmma_128x256.cu on sm_90a: its consumers' MMA shape (bf16 ones with the
-    .BF16 suffix), the producer giving registers back (setmaxnreg.dec 40 -> USETMAXREG.DEALLOC 0x28) and the consumers
-    taking them (setmaxnreg.inc 232 -> USETMAXREG.TRY_ALLOC 0xe8), TMA loads and mbarrier waits."""
+    """Every fp16 and bf16 instantiation of gemm_wgmma_128x256.cu on sm_90a: its consumers' MMA shape (bf16 ones with
+    the .BF16 suffix), the producer giving registers back (setmaxnreg.dec 40 -> USETMAXREG.DEALLOC 0x28) and the
+    consumers taking them (setmaxnreg.inc 232 -> USETMAXREG.TRY_ALLOC 0xe8), TMA loads and mbarrier waits."""
     if "sm_90a" not in build_archs(kernels_library):
         pytest.skip("this build has no sm_90a")
     found = {}

@@ -1,6 +1,6 @@
-"""Every kind of bad input exits with code 2 and one line that names the problem and the fix, and leaves no result
-file behind (issue 8). Runs anywhere: every case is refused before a GPU would be touched, and uses --predict or
---out so that a wrongly accepted input would write files this test would see."""
+"""Every kind of bad input exits with code 2 and one line that names the problem and the fix, and leaves no result file
+behind. Runs anywhere: every case is refused before a GPU would be touched, and uses --predict or --out so that a
+wrongly accepted input would write files this test would see."""
 
 from __future__ import annotations
 

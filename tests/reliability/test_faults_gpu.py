@@ -1,7 +1,7 @@
-"""Faults during a run, end to end on a GPU (issue 8), with the test-only variants (BENCH_LLAMA_TEST_VARIANTS=1):
-a slightly wrong kernel is rejected by validation and never reported ok; out of device memory at one point skips that
-point and the sweep goes on; a kernel fault stops the run cleanly with every earlier row kept; SIGINT keeps every
-finished row in a well-formed file. Skipped, with the reason, where there is no GPU."""
+"""Faults during a run, end to end on a GPU, with the test-only variants (BENCH_LLAMA_TEST_VARIANTS=1): a slightly wrong
+kernel is rejected by validation and never reported ok; out of device memory at one point skips that point and the sweep
+goes on; a kernel fault stops the run cleanly with every earlier row kept; SIGINT keeps every finished row in a
+well-formed file. Skipped, with the reason, where there is no GPU."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ TEST(Schema, CoreColumnsOfDesignSection5) {
 }
 
 TEST(Schema, EachVersionAppendsToTheLast) {
-  // Version 2 is version 1 plus `candidates`; version 3 appends issue 14's columns after it: an older reader's columns
+  // Version 2 is version 1 plus `candidates`; version 3 appends the columns below after it: an older reader's columns
   // keep their places.
   EXPECT_EQ(kSchemaVersion, 3);
   const std::vector<std::string> header = csv_header();

@@ -4,12 +4,12 @@ these are test inputs, generated here and in tests/data/, never under results/.
 
     python3 tests/scripts/synthetic.py tests/data/sample_runs   # regenerates the committed sample (runs a and b)
 
-make_run(..., version=2) writes schema version 2 (a `candidates` column in both files), and with
-phases=("init", "ar", "medusa") adds Medusa steps for each q of `candidates`. version=3 adds what issue 14 brought:
-ceiling rows measured before the points and after them (`ceiling_pass`), each point's `measured_at_s`, and measured
-roofs interpolated in time between the two passes (the end pass 3 % lower, as on a warm GPU), and decode points timed
-in batches of 20 (`launches_per_sample`), their single-launch median 25 % longer (`time_us_single`). The committed
-sample is version 1.
+make_run(..., version=2) writes schema version 2 (a `candidates` column in both files), and with phases=("init", "ar",
+"medusa") adds Medusa steps for each q of `candidates`. version=3 adds the columns of schema version 3: ceiling rows
+measured before the points and after them (`ceiling_pass`), each point's `measured_at_s`, and measured roofs
+interpolated in time between the two passes (the end pass 3 % lower, as on a warm GPU), and decode points timed in
+batches of 20 (`launches_per_sample`), their single-launch median 25 % longer (`time_us_single`). The committed sample
+is version 1.
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def test_merge_a_version_1_and_a_version_2_folder(v2_runs, tmp_path):
     assert cli.returncode == 0, cli.stderr
 
 
-# Version 3 (issue 14): ceilings measured before and after the points, roofs interpolated in time.
+# Version 3: ceilings measured before and after the points, roofs interpolated in time.
 def test_version_3_ceilings_of_both_passes_are_distinct_points(tmp_path):
     a = make_run(tmp_path / "a", seed=1, version=3)
     b = make_run(tmp_path / "b", seed=2, version=3)

@@ -1,10 +1,10 @@
-"""The GPU runbook, rehearsed without a GPU (issue 11): tools/device_bundle.sh bundles the build, the tree is copied to
-another path, and tools/device_run.sh runs there in a mount namespace shaped like a lent GPU machine's standard CUDA
-install: the build machine's /usr/local/cuda/lib is gone, cuBLAS is only in /usr/local/cuda/lib64, CUPTI (with the
-libnvperf libraries beside it) only in extras/CUPTI/lib64, and Debian's Google Benchmark, spdlog, fmt and GoogleTest
-libraries are unreadable. There every binary must load, the CPU test binaries must pass, bench_llama --gpu 0 must
-exit 3 saying there is no GPU, and each step must leave its one summary line. Needs root and unshare (CI has both);
-skips, saying so, elsewhere."""
+"""The GPU runbook, rehearsed without a GPU: tools/device_bundle.sh bundles the build, the tree is copied to another
+path, and tools/device_run.sh runs there in a mount namespace shaped like a lent GPU machine's standard CUDA install:
+the build machine's /usr/local/cuda/lib is gone, cuBLAS is only in /usr/local/cuda/lib64, CUPTI (with the libnvperf
+libraries beside it) only in extras/CUPTI/lib64, and Debian's Google Benchmark, spdlog, fmt and GoogleTest libraries are
+unreadable. There every binary must load, the CPU test binaries must pass, bench_llama --gpu 0 must exit 3 saying there
+is no GPU, and each step must leave its one summary line. Needs root and unshare (CI has both); skips, saying so,
+elsewhere."""
 
 from __future__ import annotations
 
