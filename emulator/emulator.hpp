@@ -28,11 +28,17 @@
 namespace cuda_emu {
 
 // The device launches are checked against and occupancy queries answered from: a small made-up GPU by default, so
-// persistent grids stay small enough to emulate.
+// persistent grids stay small enough to emulate. Every device of the emulated runtime (cudart.cpp) is this one.
+// The environment can change some of it (read by from_environment(), which is the default and what reset()
+// restores): CUDA_EMU_DEVICES (how many, default 1), CUDA_EMU_MEMORY_MIB (each one's memory, default 2048; only
+// what is allocated is used, from the host), CUDA_EMU_SMS (SMs, default 4).
 struct DeviceModel {
-  std::string name = "cuda_emu (emulated on the CPU)";
+  std::string name = "cuda_emu EMULATED device (a CPU, not a GPU)";
+  int count = 1;
   int sm = 80;  // compute capability, major * 10 + minor
   int sm_count = 4;
+  std::size_t memory_bytes = std::size_t{2048} << 20;
+  std::size_t l2_bytes = 256 * 1024;
   int max_threads_per_block = 1024;
   int max_threads_per_sm = 1536;
   int max_blocks_per_sm = 16;
@@ -40,6 +46,8 @@ struct DeviceModel {
   std::size_t shared_per_block_optin = 99 * 1024;  // the most a kernel may opt in to
   std::size_t shared_per_sm = 100 * 1024;
   std::size_t static_shared_capacity = 48 * 1024;  // room for a block's static __shared__ variables
+
+  static DeviceModel from_environment();
 };
 
 // How launches are scheduled and checked.
@@ -107,7 +115,8 @@ struct LaunchConfig {
   dim3 block{1, 1, 1};
   std::size_t shared_bytes = 0;  // dynamic shared memory
   dim3 cluster{1, 1, 1};
-  Site site;  // where the launch was made
+  cudaStream_t stream = nullptr;  // the null stream runs the kernel on the calling thread before launch returns
+  Site site;                      // where the launch was made
   // Whether the kernel's plain loads and stores reach the emulator (its translation unit is instrumented): launch()
   // sets it from the compile it is instantiated in. Without them a read of shared memory written by a plain store
   // cannot be told from a read of memory never written, so that finding is not made.
@@ -119,9 +128,11 @@ using KernelBody = std::function<void()>;
 cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const KernelBody& body);
 }  // namespace detail
 
-// Runs `kernel` over the grid and returns when every block has ended: cudaSuccess, or the error a GPU would give for
-// the first fatal finding (cudaErrorLaunchFailure for findings only the emulator makes). The arguments are converted
-// to the kernel's parameter types once, as a launch copies them, and every thread gets its own copy.
+// Runs `kernel` over the grid: on the null stream before it returns (cudaSuccess, or the error a GPU would give for
+// the first fatal finding; cudaErrorLaunchFailure for findings only the emulator makes), on another stream in that
+// stream's order (an error then ends the device's context, and the runtime's later calls return it). A configuration
+// that cannot launch fails at once. The arguments are converted to the kernel's parameter types once, as a launch
+// copies them, and every thread gets its own copy.
 template <class... Params, class... Args>
 cudaError_t launch(void (*kernel)(Params...), const LaunchConfig& config, Args&&... args) {
   static_assert(sizeof...(Params) == sizeof...(Args), "a kernel launch passes every parameter");

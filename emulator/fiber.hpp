@@ -47,6 +47,9 @@ class Fiber {
   void suspend();
   // From the scheduler, for a suspended fiber: resumes it once more to unwind its stack.
   void cancel();
+  // From the scheduler, for a fiber suspended where no exception may pass (a compiler's instrumentation hook): never
+  // resumes it, and keeps its stack, unreleased, for the rest of the process (a few kilobytes per fault).
+  void abandon();
   bool finished() const { return finished_; }
   bool started() const { return started_; }
 
@@ -58,7 +61,7 @@ class Fiber {
   boost::context::stack_context stack_{};
   const void* scheduler_stack_bottom_ = nullptr;
   std::size_t scheduler_stack_size_ = 0;
-  bool started_ = false, finished_ = false, cancelled_ = false;
+  bool started_ = false, finished_ = false, cancelled_ = false, abandoned_ = false;
 };
 
 }  // namespace cuda_emu::detail

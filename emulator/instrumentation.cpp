@@ -15,7 +15,9 @@ namespace {
 inline void atomic_access(const volatile void* p, std::size_t bytes, const void* pc) {
   Launch* launch = current_launch();
   const void* address = const_cast<const void*>(p);
-  if (!launch || !launch->thread || !launch->shared.contains(address)) return;
+  if (!launch || !launch->thread) return;
+  if (in_null_page(address)) null_page_access(address, bytes, "an atomic", pc);
+  if (!launch->shared.contains(address)) return;
   const auto offset = static_cast<std::uint32_t>(static_cast<const unsigned char*>(address) - launch->shared.base());
   const Accessor who = accessor(*launch->thread, Site{}, pc);
   if (launch->shared.check_bounds(offset, bytes, who, "an atomic")) launch->shared.atomic(offset, bytes, who);
@@ -23,7 +25,9 @@ inline void atomic_access(const volatile void* p, std::size_t bytes, const void*
 
 inline void plain_access(const void* p, std::size_t bytes, bool write, const void* pc) {
   Launch* launch = current_launch();
-  if (!launch || !launch->thread || !launch->shared.contains(p)) return;
+  if (!launch || !launch->thread) return;
+  if (in_null_page(p)) null_page_access(p, bytes, write ? "a store" : "a load", pc);
+  if (!launch->shared.contains(p)) return;
   const Thread& t = *launch->thread;
   const auto address = static_cast<std::uint32_t>(static_cast<const unsigned char*>(p) - launch->shared.base());
   const Accessor who = accessor(t, Site{}, pc);

@@ -14,6 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "emulator/streams.hpp"
+
 // The built-in index variables device code reads (declared by CUDA's device_launch_parameters.h under the shim).
 thread_local uint3 threadIdx;
 thread_local uint3 blockIdx;
@@ -27,7 +29,7 @@ namespace {
 
 struct State {
   std::mutex mutex;  // guards what launches on several OS threads share: diagnostics, attributes, the launch count
-  DeviceModel device;
+  DeviceModel device = DeviceModel::from_environment();
   Options options;
   std::vector<Diagnostic> diagnostics;
   int printed = 0;
@@ -228,7 +230,11 @@ void run_block(Launch& launch, Block& block) {
   for (Thread& t : block.threads) {
     if (t.fiber && !t.fiber->finished()) {
       launch.thread = &t;
-      t.fiber->cancel();
+      if (t.abandoned) {
+        t.fiber->abandon();
+      } else {
+        t.fiber->cancel();
+      }
     }
     t.fiber.reset();
   }
@@ -315,6 +321,22 @@ void fail(Finding finding, const std::string& message, const Thread* thread, Sit
   if (launch && launch->thread) throw LaunchAborted{};
   std::fflush(stderr);
   std::abort();  // a fatal finding outside a fiber cannot unwind a kernel: there is none
+}
+
+void null_page_access(const void* p, std::size_t bytes, const char* what, const void* pc) {
+  Launch* launch = tls_launch;
+  Thread& t = *launch->thread;
+  if (first_report(Finding::kGlobalBounds, pc, 0)) {
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", p);
+    report(Finding::kGlobalBounds,
+           std::string(what) + " of " + std::to_string(bytes) + " bytes at " + address +
+               ", in the null page, where no allocation is: an illegal address, at " + describe_pc(pc),
+           &t, Site{});
+  }
+  abort_launch(cudaErrorIllegalAddress);
+  t.abandoned = true;
+  suspend(t);  // never resumed: the scheduler sees the abort, and the block's teardown abandons this fiber
 }
 
 void abort_launch(cudaError_t error) {
@@ -550,10 +572,26 @@ std::vector<Diagnostic> take_diagnostics() {
   return std::exchange(s.diagnostics, {});
 }
 
+DeviceModel DeviceModel::from_environment() {
+  DeviceModel d;
+  auto number = [](const char* name, long fallback) {
+    const char* text = std::getenv(name);
+    char* end = nullptr;
+    const long value = text ? std::strtol(text, &end, 10) : fallback;
+    return text && (end == text || *end != '\0' || value < 0) ? fallback : value;
+  };
+  d.count = static_cast<int>(number("CUDA_EMU_DEVICES", d.count));
+  d.memory_bytes = static_cast<std::size_t>(number("CUDA_EMU_MEMORY_MIB", static_cast<long>(d.memory_bytes >> 20)))
+                   << 20;
+  d.sm_count = std::max(1, static_cast<int>(number("CUDA_EMU_SMS", d.sm_count)));
+  return d;
+}
+
 void reset() {
+  detail::reset_runtime();
   auto& s = detail::state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  s.device = DeviceModel{};
+  s.device = DeviceModel::from_environment();
   s.options = Options{};
   s.diagnostics.clear();
   s.printed = 0;
@@ -586,7 +624,43 @@ cudaError_t max_active_blocks_per_sm(int* blocks, const void* /*kernel*/, int th
 
 namespace detail {
 
-cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const KernelBody& body) {
+namespace {
+
+// What is wrong with a launch's configuration, or "".
+std::string invalid_launch(const void* kernel, const LaunchConfig& config) {
+  State& s = state();
+  const dim3& g = config.grid;
+  const dim3& bd = config.block;
+  const std::int64_t threads = static_cast<std::int64_t>(bd.x) * bd.y * bd.z;
+  const std::int64_t blocks = static_cast<std::int64_t>(g.x) * g.y * g.z;
+  std::size_t allowed = s.device.shared_per_block;
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (auto it = s.max_dynamic_shared.find(kernel); it != s.max_dynamic_shared.end()) allowed = it->second;
+  }
+  if (threads < 1 || threads > s.device.max_threads_per_block) {
+    return "a block of " + std::to_string(threads) + " threads (1 to " +
+           std::to_string(s.device.max_threads_per_block) + ")";
+  }
+  if (blocks < 1 || g.y > 65535 || g.z > 65535) return "a grid of " + dims(g) + " blocks";
+  if (config.shared_bytes > allowed) {
+    return std::to_string(config.shared_bytes) + " bytes of dynamic shared memory, more than the " +
+           std::to_string(allowed) +
+           " allowed (above the default, cudaFuncSetAttribute's MaxDynamicSharedMemorySize must allow it)";
+  }
+  if (config.cluster.x * config.cluster.y * config.cluster.z != 1) {
+    return "thread-block clusters, which the emulator does not implement yet";
+  }
+  return "";
+}
+
+struct Executed {
+  cudaError_t error = cudaSuccess;
+  std::uint64_t switches = 0;
+};
+
+// Runs every block of a valid launch on this OS thread.
+Executed execute(const void* kernel, const LaunchConfig& config, const KernelBody& body) {
   State& s = state();
   Launch launch;
   launch.kernel = kernel;
@@ -599,38 +673,11 @@ cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const Ker
   launch.rng.seed(s.options.seed * 0x9E3779B97F4A7C15ull + launch.number);
   launch.start = std::chrono::steady_clock::now();
   launch.body = &body;
-  Launch* outer = std::exchange(tls_launch, &launch);
-
   const dim3& g = config.grid;
   const dim3& bd = config.block;
-  const std::int64_t threads = static_cast<std::int64_t>(bd.x) * bd.y * bd.z;
+  launch.threads_per_block = static_cast<int>(bd.x * bd.y * bd.z);
   const std::int64_t blocks = static_cast<std::int64_t>(g.x) * g.y * g.z;
-  std::size_t allowed = s.device.shared_per_block;
-  {
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (auto it = s.max_dynamic_shared.find(kernel); it != s.max_dynamic_shared.end()) allowed = it->second;
-  }
-  std::string invalid;
-  if (threads < 1 || threads > s.device.max_threads_per_block) {
-    invalid = "a block of " + std::to_string(threads) + " threads (1 to " +
-              std::to_string(s.device.max_threads_per_block) + ")";
-  } else if (blocks < 1 || g.y > 65535 || g.z > 65535) {
-    invalid = "a grid of " + dims(g) + " blocks";
-  } else if (config.shared_bytes > allowed) {
-    invalid = std::to_string(config.shared_bytes) + " bytes of dynamic shared memory, more than the " +
-              std::to_string(allowed) +
-              " allowed (above the default, cudaFuncSetAttribute's MaxDynamicSharedMemorySize must allow it)";
-  } else if (config.cluster.x * config.cluster.y * config.cluster.z != 1) {
-    invalid = "thread-block clusters, which the emulator does not implement yet";
-  }
-  if (!invalid.empty()) {
-    report(invalid.find("clusters") != std::string::npos ? Finding::kUnimplemented : Finding::kLaunch,
-           "the launch asks for " + invalid, nullptr, config.site);
-    tls_launch = outer;
-    return cudaErrorInvalidConfiguration;
-  }
-  launch.threads_per_block = static_cast<int>(threads);
-
+  Launch* outer = std::exchange(tls_launch, &launch);
   std::vector<std::int64_t> order(blocks);
   for (std::int64_t i = 0; i < blocks; ++i) order[i] = i;
   if (s.options.shuffle_blocks) std::shuffle(order.begin(), order.end(), launch.rng);
@@ -646,7 +693,31 @@ cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const Ker
   tls_launch = outer;
   // Findings that are not fatal on a GPU (a race, an unwritten read) still fail the launch: the emulator's verdict.
   if (launch.error == cudaSuccess && launch.findings > 0) launch.error = cudaErrorLaunchFailure;
-  return launch.error;
+  return {launch.error, launch.steps};
+}
+
+}  // namespace
+
+cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const KernelBody& body) {
+  if (const std::string invalid = invalid_launch(kernel, config); !invalid.empty()) {
+    Launch named;  // for the finding's kernel name
+    named.kernel = kernel;
+    named.kernel_name = function_name(kernel);
+    Launch* outer = std::exchange(tls_launch, &named);
+    report(invalid.find("clusters") != std::string::npos ? Finding::kUnimplemented : Finding::kLaunch,
+           "the launch asks for " + invalid, nullptr, config.site);
+    tls_launch = outer;
+    return cudaErrorInvalidConfiguration;
+  }
+  // In stream order: on the calling thread at once for the null stream, on the stream's worker otherwise.
+  const auto kept = std::make_shared<KernelBody>(body);
+  const std::int64_t threads = static_cast<std::int64_t>(config.grid.x) * config.grid.y * config.grid.z *
+                               config.block.x * config.block.y * config.block.z;
+  return submit(config.stream, Work{[kernel, config, kept, threads](double* duration_ns) {
+                  const Executed done = execute(kernel, config, *kept);
+                  *duration_ns = kernel_duration_ns(threads, done.switches);
+                  return done.error;
+                }});
 }
 
 }  // namespace detail

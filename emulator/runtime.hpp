@@ -47,6 +47,7 @@ struct Thread {
   std::vector<AsyncCopy> open_copies;              // cp.async issued since the last commit
   std::deque<std::vector<AsyncCopy>> copy_groups;  // committed, oldest first
   std::uint64_t clock = 0;
+  bool abandoned = false;  // stopped for good inside an instrumentation hook (null_page_access)
 };
 
 enum class Collective { kMma, kLdmatrix, kShuffle, kSyncwarp };
@@ -114,6 +115,12 @@ bool first_report(Finding finding, const void* file_or_pc, int line);
 // Ends the launch at its next switch between threads, with `error` (for a finding made where no exception may pass,
 // such as a compiler's instrumentation hook).
 void abort_launch(cudaError_t error);
+// Addresses below 64 KiB, which Linux never maps (vm.mmap_min_addr): an access there is a null pointer's, and would
+// fault the whole process rather than the launch.
+inline bool in_null_page(const void* p) { return reinterpret_cast<std::uintptr_t>(p) < (std::uintptr_t{1} << 16); }
+// A plain access of the running thread to the null page, seen from an instrumentation hook before it happens: reported
+// as an illegal address (on a GPU it ends the context), and the thread is never resumed, so the access never happens.
+void null_page_access(const void* p, std::size_t bytes, const char* what, const void* pc);
 // report(), then ends the launch: throws LaunchAborted inside a fiber.
 [[noreturn]] void fail(Finding finding, const std::string& message, const Thread* thread, Site site,
                        cudaError_t error = cudaErrorLaunchFailure);

@@ -53,8 +53,8 @@ cudaError_t launch_kernel(void (*kernel)(Params...), const LaunchShape& shape, c
   const void* key = reinterpret_cast<const void*>(kernel);
   if (const cudaError_t status = detail::allow_shared(key, shape.shared_bytes); status != cudaSuccess) return status;
 #if defined(CUDA_EMU)
-  (void)stream;
   ::cuda_emu::LaunchConfig config;
+  config.stream = stream;
   config.grid = shape.grid;
   config.block = shape.block;
   config.shared_bytes = shape.shared_bytes;

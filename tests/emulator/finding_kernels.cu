@@ -160,6 +160,12 @@ __global__ void copy_out_of_bounds_kernel(const std::uint32_t* src) {
   cuda_emu::cp_async_wait_group(0);
 }
 
+__global__ void null_store_kernel(int* nowhere, int* out) {
+  if (threadIdx.x == 3) nowhere[threadIdx.x] = 1;  // a null pointer's store: it would fault the process, not the launch
+  __syncthreads();
+  out[threadIdx.x] = 1;  // never reached: the launch ends at the store
+}
+
 __global__ void trap_kernel() {
   if (threadIdx.x == 5) __trap();
 }
@@ -246,6 +252,13 @@ cudaError_t ldmatrix_out_of_bounds() {
 cudaError_t copy_out_of_bounds() {
   Global src(16);
   return cuda_emu::launch(copy_out_of_bounds_kernel, block_of(1, 16), src.as<const std::uint32_t>());
+}
+cudaError_t null_store(int* out_first) {
+  Global out(32 * 4);
+  const cudaError_t status =
+      cuda_emu::launch(null_store_kernel, block_of(32), static_cast<int*>(nullptr), out.as<int>());
+  std::memcpy(out_first, out.data, sizeof(int));
+  return status;
 }
 cudaError_t trap() { return cuda_emu::launch(trap_kernel, block_of(32)); }
 cudaError_t spin_forever() {

@@ -31,6 +31,7 @@ cudaError_t divergent_shuffle();             // lanes 0-30 shuffle with the full
 cudaError_t collective_with_ended_lane();    // lane 31 returns; the others shuffle with the full mask
 cudaError_t ldmatrix_out_of_bounds();        // a row address past the block's shared memory
 cudaError_t copy_out_of_bounds();            // cp.async from past the end of an allocation
+cudaError_t null_store(int* out_first);      // thread 3 stores through a null pointer; every thread then writes out
 cudaError_t trap();
 cudaError_t spin_forever();  // waits (with __nanosleep) for a flag nobody sets
 cudaError_t too_much_shared_memory(bool opt_in);

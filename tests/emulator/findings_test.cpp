@@ -129,6 +129,7 @@ TEST_F(Findings, ThreadsWaitingAtDifferentBarriersAreReported) {
 
 TEST_F(Findings, AShuffleALaneSkipsForABarrierIsADeadlockThatSaysWhereEveryThreadWaits) {
   for (std::uint64_t seed : {1, 2, 3}) {
+    SetUp();  // a deadlock ends the context, as on a GPU: each seed starts on a fresh one
     cuda_emu::options().seed = seed;
     EXPECT_EQ(findings::divergent_shuffle(), cudaErrorLaunchTimeout);
     const auto found = cuda_emu::take_diagnostics();
@@ -159,6 +160,19 @@ TEST_F(Findings, AnLdmatrixPastSharedMemoryIsAnIllegalAddress) {
 TEST_F(Findings, ACopyFromPastAnAllocationIsAnIllegalAddress) {
   EXPECT_EQ(findings::copy_out_of_bounds(), cudaErrorIllegalAddress);
   expect_only(Finding::kGlobalBounds, "copy_out_of_bounds_kernel");
+}
+
+TEST_F(Findings, AStoreThroughANullPointerIsAnIllegalAddressAndTheProcessLives) {
+  NEED_PLAIN_ACCESSES();
+  int first = -1;
+  EXPECT_EQ(findings::null_store(&first), cudaErrorIllegalAddress);
+  expect_only(Finding::kGlobalBounds, "null_store_kernel");
+  EXPECT_EQ(first, 0) << "the launch went on past the fault";
+  // As on a GPU, the fault ends the context: every later launch fails with it, until the emulator is reset.
+  EXPECT_EQ(findings::clean_pipeline(), cudaErrorIllegalAddress);
+  cuda_emu::reset();
+  EXPECT_EQ(findings::clean_pipeline(), cudaSuccess);
+  expect_none();
 }
 
 TEST_F(Findings, ATrapEndsTheLaunch) {
