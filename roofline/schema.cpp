@@ -27,8 +27,8 @@ Column::Cell run_field(T RunInfo::*member) {
 const std::vector<Column> kColumns = {
     // run
     {"schema_version", "",
-     "Version of this schema (3; version 2 lacks the columns after candidates, version 1 also candidates); a reader "
-     "refuses versions it does not know.",
+     "Version of this schema (4; version 3 lacks device_kind, version 2 also the columns after candidates, version 1 "
+     "also candidates); a reader refuses versions it does not know.",
      [](const PointRow&) { return std::to_string(kSchemaVersion); }},
     {"run_id", "", "Unique id of the run that wrote the row (UTC time, host and process).",
      run_field(&RunInfo::run_id)},
@@ -192,6 +192,12 @@ const std::vector<Column> kColumns = {
     {"ceiling_pass", "",
      "start or end for ceiling rows: the ceilings are measured before the points and again after them.",
      field(&PointRow::ceiling_pass)},
+    // extensions of version 4
+    {"device_kind", "",
+     "gpu: measured on a GPU. emulated: run by bench_llama_emulated on the CPU emulator, a test of the measured path "
+     "whose times are made up (never a measurement; the scripts refuse such rows unless asked). Empty for "
+     "predicted rows.",
+     run_field(&RunInfo::device_kind)},
 };
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 namespace roofline {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // What is the same for every row of one run.
 struct RunInfo {
@@ -34,6 +34,9 @@ struct RunInfo {
   std::string build_archs;
   std::string l2_mode;  // "cold" or "warm"
   std::string spec;     // the datasheet entry the roofs come from ("a40")
+  // gpu: measured on a GPU; emulated: run by bench_llama_emulated on the CPU emulator (not a measurement); empty
+  // for predicted rows, which ran on no device.
+  std::string device_kind;
 };
 
 struct PointRow {
@@ -87,6 +90,7 @@ struct PointRow {
   std::optional<double> power_w_mean, power_capped_fraction, thermal_capped_fraction;
   std::optional<double> measured_at_s;  // seconds from the sweep's start to the end of the point's timing
   std::string ceiling_pass;             // start or end, for ceiling rows
+  // extensions of version 4: RunInfo::device_kind
 };
 
 // A point ran slow clocks when its mean SM clock fell below this fraction of the maximum.

@@ -6,7 +6,10 @@ appends the timing harness's columns (short kernels, clocks, noise-based stoppin
 end: the ceilings are measured before the points and again after them). Files of every version are read, and an older
 file (or samples.csv) gets the key columns it lacks as the newer version would have written them: `candidates` 1 on ar
 rows, empty elsewhere; `ceiling_pass` start on ceiling rows (older runs measured the ceilings once, first), empty
-elsewhere. So every reader sees the newest key columns and points join across versions.
+elsewhere. So every reader sees the newest key columns and points join across versions. Version 4 appends
+`device_kind`: gpu, or emulated for the rows of bench_llama_emulated (the measured path run on the CPU emulator, whose
+times are made up). The scripts refuse emulated rows unless asked (`allow_emulated`), so that nothing an emulated run
+wrote can pass for a measurement.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-SCHEMA_VERSION = 3  # the newest version these scripts read
-SCHEMA_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4  # the newest version these scripts read
+SCHEMA_VERSIONS = (1, 2, 3, 4)
+ALLOW_EMULATED_HELP = (
+    "read result folders of bench_llama_emulated too (its rows ran on the CPU emulator: their times are made up, never "
+    "measurements)"
+)
 # The columns that identify a point across runs (the run columns are what may differ between them).
 POINT_KEYS = ["model", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "candidates", "l2_mode",
               "ceiling_pass"]  # fmt: skip
@@ -30,8 +37,14 @@ class InputError(Exception):
     """A file or folder the scripts cannot use; the message names the fix."""
 
 
-def read_csv(path: Path, required: list[str] | None = None) -> pd.DataFrame:
-    """A bench_llama CSV, refused with a clear message if unreadable, of another schema version, or missing columns."""
+def is_emulated(df: pd.DataFrame) -> bool:
+    """Whether any row of `df` was written by bench_llama_emulated."""
+    return "device_kind" in df.columns and bool((df["device_kind"] == "emulated").any())
+
+
+def read_csv(path: Path, required: list[str] | None = None, allow_emulated: bool = False) -> pd.DataFrame:
+    """A bench_llama CSV, refused with a clear message if unreadable, of another schema version, missing columns, or
+    written by bench_llama_emulated (unless `allow_emulated`)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file; pass a bench_llama result folder or its roofline.csv")
@@ -46,6 +59,11 @@ def read_csv(path: Path, required: list[str] | None = None) -> pd.DataFrame:
         raise InputError(
             f"{path}: schema version {versions}, these scripts read versions "
             f"{', '.join(map(str, SCHEMA_VERSIONS))}; use the scripts of the bench_llama that wrote it"
+        )
+    if is_emulated(df) and not allow_emulated:
+        raise InputError(
+            f"{path}: written by bench_llama_emulated, which runs the measured path on the CPU emulator: its times are "
+            "made up, not measurements. Pass --allow-emulated to read it anyway (a plot then says so on its face)"
         )
     df = with_key_columns(df)
     missing = [c for c in (required or []) if c not in df.columns]
@@ -98,10 +116,12 @@ def csv_path(folder_or_csv: Path) -> Path:
     return p / "roofline.csv" if p.is_dir() else p
 
 
-def load_run(folder_or_csv: Path, required: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+def load_run(
+    folder_or_csv: Path, required: list[str] | None = None, allow_emulated: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
     """(rows, samples or None, env.json or {}) of one result folder."""
     csv = csv_path(folder_or_csv)
-    rows = read_csv(csv, required)
+    rows = read_csv(csv, required, allow_emulated)
     samples_path = csv.parent / "samples.csv"
     samples = with_key_columns(pd.read_csv(samples_path)) if samples_path.is_file() else None
     env_path = csv.parent / "env.json"

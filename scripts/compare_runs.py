@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from bench_llama_io import POINT_KEYS, InputError, key_frame, load_run, run_metadata
+from bench_llama_io import ALLOW_EMULATED_HELP, POINT_KEYS, InputError, key_frame, load_run, run_metadata
 from scipy.stats import mannwhitneyu
 
 REQUIRED = ["status", "time_us_median", *[k for k in POINT_KEYS if k not in ("l2_mode", "ceiling_pass")]]
@@ -76,9 +76,9 @@ def verdicts(ratios: pd.Series, p_values: pd.Series, threshold: float, alpha: fl
     return out
 
 
-def compare(dir_a: Path, dir_b: Path, threshold: float, alpha: float) -> dict:
-    rows_a, samples_a, _ = load_run(dir_a, REQUIRED)
-    rows_b, samples_b, _ = load_run(dir_b, REQUIRED)
+def compare(dir_a: Path, dir_b: Path, threshold: float, alpha: float, allow_emulated: bool = False) -> dict:
+    rows_a, samples_a, _ = load_run(dir_a, REQUIRED, allow_emulated)
+    rows_b, samples_b, _ = load_run(dir_b, REQUIRED, allow_emulated)
     ok_a = rows_a[rows_a["status"] == "ok"]
     ok_b = rows_b[rows_b["status"] == "ok"]
     key_a = ok_a.assign(_key=list(key_frame(ok_a).itertuples(index=False, name=None)))
@@ -166,12 +166,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="family-wise significance level over all points (default 0.01)")  # fmt: skip
     parser.add_argument("--csv", type=Path, help="also write the per-point table to this CSV")
     parser.add_argument("--all", action="store_true", help="list every point, not only those that are not SAME")
+    parser.add_argument("--allow-emulated", action="store_true", help=ALLOW_EMULATED_HELP)
     args = parser.parse_args(argv)
     if not 0 <= args.threshold < 1 or not 0 < args.alpha < 1:
         print("compare_runs: --threshold must be in [0, 1) and --alpha in (0, 1)", file=sys.stderr)
         return 2
     try:
-        result = compare(args.a, args.b, args.threshold, args.alpha)
+        result = compare(args.a, args.b, args.threshold, args.alpha, args.allow_emulated)
     except InputError as err:
         print(f"compare_runs: {err}", file=sys.stderr)
         return 2

@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from bench_llama_io import InputError, csv_path, load_run
+from bench_llama_io import ALLOW_EMULATED_HELP, InputError, csv_path, load_run
 
 
-def merge(sources: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def merge(sources: list[Path], allow_emulated: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     rows, samples = [], []
     for source in sources:
-        df, sample_df, _ = load_run(source)
+        df, sample_df, _ = load_run(source, allow_emulated=allow_emulated)
         rows.append(df.assign(source=str(csv_path(source).parent)))
         if sample_df is not None:
             samples.append(sample_df.assign(source=str(csv_path(source).parent)))
@@ -36,9 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sources", type=Path, nargs="+", help="result folders or roofline.csv files")
     parser.add_argument("--out", type=Path, required=True, help="the merged CSV")
     parser.add_argument("--samples-out", type=Path, help="also merge the samples.csv files into this CSV")
+    parser.add_argument("--allow-emulated", action="store_true", help=ALLOW_EMULATED_HELP)
     args = parser.parse_args(argv)
     try:
-        rows, samples = merge(args.sources)
+        rows, samples = merge(args.sources, args.allow_emulated)
     except InputError as err:
         print(f"merge_results: {err}", file=sys.stderr)
         return 2

@@ -29,7 +29,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from bench_llama_io import RUN_COLUMNS, InputError, csv_path, read_csv, with_key_columns  # noqa: E402
+from bench_llama_io import (  # noqa: E402
+    ALLOW_EMULATED_HELP,
+    RUN_COLUMNS,
+    InputError,
+    csv_path,
+    is_emulated,
+    read_csv,
+    with_key_columns,
+)
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 # The reference figure's legend order; colours follow matplotlib's default cycle, as the figure does.
@@ -54,8 +62,8 @@ REQUIRED = [
 ]  # fmt: skip
 
 
-def load(csv: Path) -> pd.DataFrame:
-    return read_csv(csv_path(csv), REQUIRED)
+def load(csv: Path, allow_emulated: bool = False) -> pd.DataFrame:
+    return read_csv(csv_path(csv), REQUIRED, allow_emulated)
 
 
 def si(value: float, _pos=None) -> str:
@@ -219,6 +227,9 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
     gpus = " vs ".join(dict.fromkeys(pretty_gpu(g) for g in everything["gpu_name"].dropna()))
     ax.set_title(title or f"Roofline Model ({models}, {gpus})")
     ax.grid(True, which="major", alpha=0.3)
+    if any(is_emulated(f) for f in frames):  # drawn only when asked for (--allow-emulated), and then said on its face
+        ax.text(0.5, 0.5, "EMULATED\nnot a measurement", transform=ax.transAxes, ha="center", va="center",
+                fontsize=40, color="tab:red", alpha=0.25, rotation=30)  # fmt: skip
     if candidates:  # the Medusa series add a legend entry per q: two columns, smaller text
         ax.legend(loc="lower right", fontsize=5.5, ncol=2 if drawn > 12 else 1)
     else:
@@ -239,13 +250,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hierarchical", action="store_true",
                         help="also draw each point at its measured DRAM (filled) and L2 (hollow) intensity (needs a "
                         "run with --counters)")  # fmt: skip
+    parser.add_argument("--allow-emulated", action="store_true", help=ALLOW_EMULATED_HELP)
     args = parser.parse_args(argv)
     if args.out.suffix.lower() not in (".png", ".svg"):
         print(f"plot_roofline: --out {args.out}: use a .png or .svg file name", file=sys.stderr)
         return 2
     try:
-        frames = [load(c) for c in args.csv]
-        predicted = load(args.predicted) if args.predicted else None
+        frames = [load(c, args.allow_emulated) for c in args.csv]
+        predicted = load(args.predicted, args.allow_emulated) if args.predicted else None
         fig, _ = build_figure(frames, dtype=args.dtype, title=args.title, by=args.by, predicted=predicted,
                               hierarchical=args.hierarchical)  # fmt: skip
     except InputError as err:

@@ -74,25 +74,28 @@ TEST(Schema, CoreColumnsOfDesignSection5) {
 }
 
 TEST(Schema, EachVersionAppendsToTheLast) {
-  // Version 2 is version 1 plus `candidates`; version 3 appends the columns below after it: an older reader's columns
-  // keep their places.
-  EXPECT_EQ(kSchemaVersion, 3);
+  // Version 2 is version 1 plus `candidates`; version 3 appends the columns below after it, version 4 `device_kind`:
+  // an older reader's columns keep their places.
+  EXPECT_EQ(kSchemaVersion, 4);
   const std::vector<std::string> header = csv_header();
   const std::vector<std::string> version3 = {
       "time_us_single",        "launches_per_sample",     "median_ci_rel", "samples_stop",
       "sm_clock_source",       "sm_clock_max_mhz",        "clock_low",     "power_w_mean",
       "power_capped_fraction", "thermal_capped_fraction", "measured_at_s", "ceiling_pass"};
-  ASSERT_GT(header.size(), version3.size() + 2);
-  const std::size_t first = header.size() - version3.size();
+  ASSERT_GT(header.size(), version3.size() + 3);
+  EXPECT_EQ(header.back(), "device_kind");  // the only column of version 4
+  const std::size_t first = header.size() - 1 - version3.size();
   for (std::size_t i = 0; i < version3.size(); ++i) EXPECT_EQ(header[first + i], version3[i]);
   EXPECT_EQ(header[first - 1], "candidates");       // the last column of version 2
   EXPECT_EQ(header[first - 2], "time_us_counted");  // the last column of version 1
   PointRow row;
   row.candidates = 48;
   row.ceiling_pass = "end";
+  row.run.device_kind = "emulated";
   const std::vector<std::string> cells = csv_cells(row);
   EXPECT_EQ(cells[first - 1], "48");
-  EXPECT_EQ(cells.back(), "end");
+  EXPECT_EQ(cells[cells.size() - 2], "end");
+  EXPECT_EQ(cells.back(), "emulated");
 }
 
 TEST(Schema, EmptyRowHasEmptyMeasurementsNotZeros) {
@@ -101,7 +104,7 @@ TEST(Schema, EmptyRowHasEmptyMeasurementsNotZeros) {
   ASSERT_EQ(cells.size(), header.size());
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (header[i] == "schema_version") {
-      EXPECT_EQ(cells[i], "3");
+      EXPECT_EQ(cells[i], std::to_string(kSchemaVersion));
     } else {
       EXPECT_EQ(cells[i], "") << header[i];
     }

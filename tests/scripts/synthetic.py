@@ -8,8 +8,8 @@ make_run(..., version=2) writes schema version 2 (a `candidates` column in both 
 "medusa") adds Medusa steps for each q of `candidates`. version=3 adds the columns of schema version 3: ceiling rows
 measured before the points and after them (`ceiling_pass`), each point's `measured_at_s`, and measured roofs
 interpolated in time between the two passes (the end pass 3 % lower, as on a warm GPU), and decode points timed in
-batches of 20 (`launches_per_sample`), their single-launch median 25 % longer (`time_us_single`). The committed sample
-is version 1.
+batches of 20 (`launches_per_sample`), their single-launch median 25 % longer (`time_us_single`). version=4 adds
+`device_kind` (gpu, or emulated as bench_llama_emulated writes it). The committed sample is version 1.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ def cost(op: str, phase: str, b: int, s: int, q: int = 1) -> tuple[float, float]
 def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20, driver: str = "580.159.04",
              commit: str = "aaaaaaaaaaaa", slow: dict | None = None, impls=("hand", "cublas"),
              batches=(1, 16), seqs=(512, 4096), version: int = 1, phases=("init", "ar"),
-             candidates=(16, 64)) -> Path:  # fmt: skip
-    """Writes a result folder. `slow` maps (series, phase) to a factor multiplying that series' times."""
-    assert version in (1, 2, 3) and (version >= 2 or "medusa" not in phases), "the medusa phase needs version 2"
+             candidates=(16, 64), device_kind: str = "gpu") -> Path:  # fmt: skip
+    """Writes a result folder. `slow` maps (series, phase) to a factor multiplying that series' times; `device_kind`
+    is written from version 4 on (emulated: as bench_llama_emulated writes it)."""
+    assert version in (1, 2, 3, 4) and (version >= 2 or "medusa" not in phases), "the medusa phase needs version 2"
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     peak_t, peak_g = 700.0, 3000.0
@@ -53,6 +54,8 @@ def make_run(folder: Path, *, seed: int = 0, noise: float = 0.01, reps: int = 20
            "cc": "9.0", "sm_count": 132, "driver_version": driver, "cuda_runtime_version": "13.0",
            "cuda_driver_version": "13.0", "cublas_version": "13.0.0", "git_commit": commit,
            "build_archs": "80,86,89,90a", "l2_mode": "cold", "spec": "h100-sxm"}  # fmt: skip
+    if version >= 4:
+        run["device_kind"] = device_kind
     steps = [(phase, q) for phase in phases for q in (candidates if phase == "medusa" else (None,))]
     points = len(steps) * len(batches) * len(seqs) * len(OPS) * len(impls)
     end_t, end_g, clock = peak_t * 0.97, peak_g * 0.97, iter(range(1, points + 1))  # version 3: time in seconds

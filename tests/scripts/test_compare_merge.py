@@ -94,9 +94,9 @@ def test_merge_concatenates_and_refuses_other_schema_versions(runs, tmp_path):
     assert len(pd.read_csv(tmp_path / "s.csv")) == 2 * 96 * 20
     future = make_run(tmp_path / "future", seed=5)
     df = pd.read_csv(future / "roofline.csv")
-    df.assign(schema_version=4).to_csv(future / "roofline.csv", index=False)
+    df.assign(schema_version=5).to_csv(future / "roofline.csv", index=False)
     cli = run_script("merge_results.py", runs["a"], future, "--out", tmp_path / "x.csv")
-    assert cli.returncode == 2 and "schema version [4]" in cli.stderr and "future" in cli.stderr
+    assert cli.returncode == 2 and "schema version [5]" in cli.stderr and "future" in cli.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -227,3 +227,39 @@ def test_points_timed_differently_are_compared_on_their_single_launch_medians(tm
     assert decode["ratio"].between(0.77, 0.83).all()  # 1 / 1.25, give or take the 1 % noise of either run
     assert set(decode["verdict"]) == {"NOISY"}
     assert set(init["verdict"]) == {"SAME"}
+
+
+def test_version_4_runs_join_older_ones(runs, tmp_path):
+    v4 = make_run(tmp_path / "v4", seed=1, version=4)
+    result = compare_runs.compare(runs["a"], v4, threshold=0.03, alpha=0.01)
+    assert len(result["table"]) == 96 and not result["only_a"]
+    out = tmp_path / "merged.csv"
+    cli = run_script("merge_results.py", runs["a"], v4, "--out", out)
+    assert cli.returncode == 0, cli.stderr
+    merged = pd.read_csv(out)
+    assert merged.groupby("schema_version").size().to_dict() == {1: 96, 4: 100}
+    assert merged.loc[merged["schema_version"] == 4, "device_kind"].eq("gpu").all()
+
+
+@pytest.mark.parametrize("script", ["compare_runs.py", "merge_results.py", "plot_roofline.py"])
+def test_an_emulated_run_is_refused_unless_asked_for(runs, tmp_path, script):
+    emulated = make_run(tmp_path / "emulated", seed=1, version=4, device_kind="emulated")
+    out = tmp_path / ("plot.png" if script == "plot_roofline.py" else "out.csv")
+    args = {"compare_runs.py": [runs["a"], emulated],
+            "merge_results.py": [runs["a"], emulated, "--out", out],
+            "plot_roofline.py": [emulated, "--out", out]}[script]  # fmt: skip
+    cli = run_script(script, *args)
+    assert cli.returncode == 2 and "bench_llama_emulated" in cli.stderr and "--allow-emulated" in cli.stderr, cli.stderr
+    assert not out.exists()
+    cli = run_script(script, *args, "--allow-emulated")
+    assert cli.returncode in (0, 1), cli.stderr  # compare_runs exits 1 when a point differs
+    assert script == "compare_runs.py" or out.exists()
+
+
+def test_a_plot_of_an_emulated_run_says_so_on_its_face(tmp_path):
+    emulated = make_run(tmp_path / "emulated", seed=1, version=4, device_kind="emulated")
+    _, ax = plot_roofline.build_figure(pd.read_csv(emulated / "roofline.csv"))
+    assert any("EMULATED" in t.get_text() for t in ax.texts)
+    gpu = make_run(tmp_path / "gpu", seed=1, version=4)
+    _, ax = plot_roofline.build_figure(pd.read_csv(gpu / "roofline.csv"))
+    assert not any("EMULATED" in t.get_text() for t in ax.texts)

@@ -92,7 +92,7 @@ def test_command_line_writes_the_image(tmp_path, suffix):
     "mutate, message",
     [
         (lambda df: df.drop(columns=["intensity"]), "missing columns intensity"),
-        (lambda df: df.assign(schema_version=4), "schema version"),
+        (lambda df: df.assign(schema_version=5), "schema version"),
         (lambda df: df.assign(status="invalid"), "no plottable rows"),
     ],
 )
