@@ -6,6 +6,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -76,6 +77,14 @@ void gemm(const Gemm& g, const void* a, const void* b, void* c) {
   }
 }
 
+// cuBLAS's own checks of a product's arguments: an operation it knows, leading dimensions at least the stored rows.
+bool valid(const Gemm& g) {
+  const auto known = [](cublasOperation_t op) { return op == CUBLAS_OP_N || op == CUBLAS_OP_T || op == CUBLAS_OP_C; };
+  if (!known(g.ta) || !known(g.tb) || g.m < 0 || g.n < 0 || g.k < 0) return false;
+  return g.lda >= std::max(1, g.ta == CUBLAS_OP_N ? g.m : g.k) &&
+         g.ldb >= std::max(1, g.tb == CUBLAS_OP_N ? g.k : g.n) && g.ldc >= std::max(1, g.m);
+}
+
 // Runs `count` products of g's shape in stream order, and gives them the emulated duration of their FLOPs and of the
 // bytes of their three matrices (2-byte elements: the only types supported).
 cublasStatus_t submit(cublasHandle_t handle, const Gemm& g, int count, std::function<void()> compute) {
@@ -83,10 +92,12 @@ cublasStatus_t submit(cublasHandle_t handle, const Gemm& g, int count, std::func
   const double flops = 2.0 * m * n * k * count, bytes = 2.0 * (m * k + k * n + m * n) * count;
   const cudaError_t e =
       cuda_emu::detail::submit(handle->stream, {[compute = std::move(compute), flops, bytes](double* ns) {
-                                 compute();
-                                 *ns = cuda_emu::detail::gemm_duration_ns(flops, bytes);
-                                 return cudaSuccess;
-                               }});
+                                                  compute();
+                                                  *ns = cuda_emu::detail::gemm_duration_ns(flops, bytes);
+                                                  return cudaSuccess;
+                                                },
+                                                {},
+                                                {}});
   return e == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
 }
 
@@ -132,9 +143,10 @@ cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cub
                             cublasComputeType_t compute, cublasGemmAlgo_t /*algo*/) {
   if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (!supported(a_type, b_type, c_type, compute)) return CUBLAS_STATUS_NOT_SUPPORTED;
-  if (m < 0 || n < 0 || k < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
+  if (!alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
   const Gemm g{transa, transb, m,   n,  k, *static_cast<const float*>(alpha), *static_cast<const float*>(beta),
                a_type, lda,    ldb, ldc};
+  if (!valid(g)) return CUBLAS_STATUS_INVALID_VALUE;
   return submit(handle, g, 1, [g, a, b, c] { gemm(g, a, b, c); });
 }
 
@@ -145,9 +157,10 @@ cublasStatus_t cublasGemmBatchedEx(cublasHandle_t handle, cublasOperation_t tran
                                    cublasComputeType_t compute, cublasGemmAlgo_t /*algo*/) {
   if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (!supported(a_type, b_type, c_type, compute)) return CUBLAS_STATUS_NOT_SUPPORTED;
-  if (m < 0 || n < 0 || k < 0 || count < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
+  if (count < 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
   const Gemm g{transa, transb, m,   n,  k, *static_cast<const float*>(alpha), *static_cast<const float*>(beta),
                a_type, lda,    ldb, ldc};
+  if (!valid(g)) return CUBLAS_STATUS_INVALID_VALUE;
   // The pointer arrays live in (emulated) device memory: read when the GEMM runs, as the GPU reads them.
   return submit(handle, g, count, [g, a_array, b_array, c_array, count] {
     for (int i = 0; i < count; ++i) gemm(g, a_array[i], b_array[i], c_array[i]);

@@ -109,7 +109,7 @@ void nanosleep(unsigned /*ns*/) {
 void unimplemented(const char* what, Site site) {
   detail::Launch* launch = current_launch();
   detail::fail(Finding::kUnimplemented, std::string(what) + " is not emulated",
-               launch && launch->thread ? launch->thread : nullptr, site, cudaErrorNotSupported);
+               launch && launch->thread ? launch->thread : nullptr, site, cudaErrorIllegalInstruction);
 }
 
 int lane_id() { return current_thread("the lane id", Site::current()).index % 32; }

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
@@ -115,7 +116,9 @@ void Fiber::suspend() {
 void Fiber::abandon() {
   // Destroying a suspended boost::context::fiber unwinds it, which would throw through the hook: it is kept instead,
   // reachable, so that a leak checker does not report it.
+  static std::mutex mutex;  // streams of several devices may fault at once
   static auto* kept = new std::vector<boost::context::fiber>();
+  std::lock_guard<std::mutex> lock(mutex);
   kept->push_back(std::move(self_));
   abandoned_ = true;
 }

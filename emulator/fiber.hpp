@@ -48,7 +48,8 @@ class Fiber {
   // From the scheduler, for a suspended fiber: resumes it once more to unwind its stack.
   void cancel();
   // From the scheduler, for a fiber suspended where no exception may pass (a compiler's instrumentation hook): never
-  // resumes it, and keeps its stack, unreleased, for the rest of the process (a few kilobytes per fault).
+  // resumes it, and never gives its stack back to the pool (one stack per fault, unmapped with the pool when its
+  // thread ends).
   void abandon();
   bool finished() const { return finished_; }
   bool started() const { return started_; }

@@ -699,6 +699,8 @@ Executed execute(const void* kernel, const LaunchConfig& config, const KernelBod
 }  // namespace
 
 cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const KernelBody& body) {
+  // A dead context answers every call with its error, a bad launch included.
+  if (const cudaError_t sticky = sticky_error(stream_device(config.stream)); sticky != cudaSuccess) return sticky;
   if (const std::string invalid = invalid_launch(kernel, config); !invalid.empty()) {
     Launch named;  // for the finding's kernel name
     named.kernel = kernel;
@@ -714,10 +716,11 @@ cudaError_t run_kernel(const void* kernel, const LaunchConfig& config, const Ker
   const std::int64_t threads = static_cast<std::int64_t>(config.grid.x) * config.grid.y * config.grid.z *
                                config.block.x * config.block.y * config.block.z;
   return submit(config.stream, Work{[kernel, config, kept, threads](double* duration_ns) {
-                  const Executed done = execute(kernel, config, *kept);
-                  *duration_ns = kernel_duration_ns(threads, done.switches);
-                  return done.error;
-                }});
+                                      const Executed done = execute(kernel, config, *kept);
+                                      *duration_ns = kernel_duration_ns(threads, done.switches);
+                                      return done.error;
+                                    },
+                                    Work::Callback{}, Work::Callback{}});
 }
 
 }  // namespace detail

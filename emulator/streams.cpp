@@ -1,12 +1,16 @@
 #include "emulator/streams.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace cuda_emu::detail {
 
-Stream::Stream(int device) : device_(device), worker_([this] { loop(); }) {}
+Stream::Stream(int device, bool blocking) : device_(device), blocking_(blocking), worker_([this] { loop(); }) {
+  register_stream(this);
+}
 
 Stream::~Stream() {
+  unregister_stream(this);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -19,10 +23,11 @@ Stream::~Stream() {
 void Stream::enqueue(Work work) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (capture_ && std::this_thread::get_id() == capture_thread_) {
+    if (capture_) {  // every operation pushed into a capturing stream is captured, whatever the thread
       capture_->work.push_back(std::move(work));
       return;
     }
+    if (work.queued) work.queued();
     queue_.push_back(std::move(work));
   }
   wake_.notify_one();
@@ -34,22 +39,42 @@ void Stream::synchronize() {
 }
 
 bool Stream::capturing() const {
-  auto* self = const_cast<Stream*>(this);
-  std::lock_guard<std::mutex> lock(self->mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return capture_ != nullptr;
 }
 
-void Stream::begin_capture() {
+cudaError_t Stream::begin_capture(cudaStreamCaptureMode mode) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (capture_) return cudaErrorIllegalState;
   capture_ = new Graph;
+  capture_mode_ = mode;
   capture_thread_ = std::this_thread::get_id();
+  return cudaSuccess;
 }
 
 Graph* Stream::end_capture() {
   std::lock_guard<std::mutex> lock(mutex_);
-  Graph* graph = capture_;
-  capture_ = nullptr;
-  return graph;
+  return std::exchange(capture_, nullptr);
+}
+
+bool Stream::forbids_unsafe_call() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!capture_) return false;
+  const bool forbids =
+      capture_mode_ == cudaStreamCaptureModeGlobal ||
+      (capture_mode_ == cudaStreamCaptureModeThreadLocal && capture_thread_ == std::this_thread::get_id());
+  if (forbids) capture_->invalidated = true;
+  return forbids;
+}
+
+void Stream::invalidate_capture() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (capture_) capture_->invalidated = true;
+}
+
+bool Stream::may_end_capture() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return capture_mode_ == cudaStreamCaptureModeRelaxed || capture_thread_ == std::this_thread::get_id();
 }
 
 void Stream::loop() {
@@ -63,13 +88,15 @@ void Stream::loop() {
       queue_.pop_front();
       busy_ = true;
     }
-    // After a fault the context is dead: later work does not run (its events never complete either, as on a GPU
+    // After a fault the context is dead: later work does not run (its events never record either, as on a GPU
     // where every later call fails with the fault's error).
     if (sticky_error(device_) == cudaSuccess) {
       double duration = 0;
       const cudaError_t error = work.run(&duration);
-      clock_ns_.store(clock_ns_.load() + duration);
+      advance_device_clock(device_, duration);
       if (error != cudaSuccess) set_sticky_error(device_, error);
+    } else if (work.dropped) {
+      work.dropped();
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -79,13 +106,24 @@ void Stream::loop() {
   }
 }
 
+bool is_null_stream(cudaStream_t stream) {
+  return stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread;
+}
+
+int stream_device(cudaStream_t stream) {
+  return is_null_stream(stream) ? current_device() : reinterpret_cast<Stream*>(stream)->device();
+}
+
 cudaError_t submit(cudaStream_t stream, Work work) {
-  if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) {
+  if (is_null_stream(stream)) {
     const int device = current_device();
+    if (blocking_capture_under_way(device)) return cudaErrorStreamCaptureImplicit;
+    synchronize_device(device, /*blocking_only=*/true);
     if (const cudaError_t sticky = sticky_error(device); sticky != cudaSuccess) return sticky;
+    if (work.queued) work.queued();
     double duration = 0;
     const cudaError_t error = work.run(&duration);
-    advance_null_stream(device, duration);
+    advance_device_clock(device, duration);
     if (error != cudaSuccess) set_sticky_error(device, error);
     return error;
   }
