@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "bench/device_kind.hpp"
 #include "bench/variants.hpp"
 #include "roofline/machine_spec.hpp"
 #include "roofline/model_config.hpp"
@@ -313,7 +314,13 @@ Options parse_cli(const std::vector<std::string>& args) {
 }
 
 std::string help_text() {
-  return R"(bench_llama: measured roofline points for the operators of an LLM layer
+  const std::string emulated =
+      kEmulatedDevice
+          ? "This is bench_llama_emulated: the measured path on the CPU emulator, a test of the harness. Its "
+            "times are made\nup, never measurements; its folders go to emulated/<device>/<date>_<commit>/, "
+            "never under results/.\n\n"
+          : "";
+  return emulated + R"(bench_llama: measured roofline points for the operators of an LLM layer
 
 Usage:
   bench_llama [--gpu N|all] [options] [--benchmark_* ...]   measure on a GPU (cuBLAS and hand-written kernels)

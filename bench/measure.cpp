@@ -9,6 +9,7 @@
 
 #include "bench/device.hpp"
 #include "bench/device_info.hpp"
+#include "bench/device_kind.hpp"
 #include "bench/env_record.hpp"
 #include "bench/errors.hpp"
 #include "bench/plot.hpp"
@@ -108,14 +109,22 @@ nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, 
 
 int run_measure(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
                 const char* argv0, const std::vector<std::string>& args) {
+  if (kEmulatedDevice && !options.out.empty() && under_results(options.out)) {
+    throw UsageError("--out " + options.out +
+                     ": bench_llama_emulated's runs are not measurements and never go under results/; leave --out "
+                     "out (they go to emulated/<device>/<date>_<commit>/) or choose a folder outside results/");
+  }
+  if (kEmulatedDevice && options.counters) {
+    throw UsageError("--counters reads a GPU's hardware counters, which the emulator does not have; leave it out");
+  }
   const std::vector<int> devices = selected_devices(options.all_gpus, options.gpu);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   if (options.all_gpus) {
     if (!options.out.empty()) {
       throw UsageError(
-          "--out names one folder, but --gpu all writes one per GPU; leave --out out (each GPU gets "
-          "results/<gpu>/<date>_<commit>/)");
+          std::string("--out names one folder, but --gpu all writes one per GPU; leave --out out (each GPU gets ") +
+          results_root() + "/<gpu>/<date>_<commit>/)");
     }
     return measure_each_gpu(devices, argv0, args);
   }
@@ -140,15 +149,18 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
   apply_device(device, run);
   run.l2_mode = l2_mode_name(options.l2);
   run.spec = spec ? spec->short_name : "";
+  run.device_kind = device_kind();
 
-  const std::string folder =
-      options.out.empty()
-          ? default_run_folder("results", spec ? spec->short_name : slug(device.name), run_date(run), run.git_commit)
-          : options.out;
+  const std::string folder = options.out.empty()
+                                 ? default_run_folder(results_root(), spec ? spec->short_name : slug(device.name),
+                                                      run_date(run), run.git_commit)
+                                 : options.out;
   prepare_run_folder(folder);
   spdlog::info("writing the result folder: {}", folder);  // said first, so a run cut short still names it
   nlohmann::json env = run_info_json(run);
   env["mode"] = "measure";
+  env["device_kind"] = device_kind();
+  env["emulated"] = kEmulatedDevice;  // an emulated run's times are made up: never a measurement
   env["device"] = device_json(device);
   env["sweep"] = sweep_json(options, model, plan);
   env["nvml"] = nvml.available() ? "loaded" : nvml.why();
@@ -170,6 +182,7 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
                                                         {"build_archs", run.build_archs},
                                                         {"l2_mode", run.l2_mode},
                                                         {"spec", run.spec},
+                                                        {"device_kind", run.device_kind},
                                                         {"model", model.name}}) {
     benchmark::AddCustomContext(key, value);
   }

@@ -222,8 +222,7 @@ Measurement failed_measurement(const std::exception& e, bool* sticky) {
 }
 
 bool fits_in_memory(std::int64_t buffer_bytes, std::int64_t output_bytes, std::int64_t free_bytes) {
-  constexpr std::int64_t kHeadroom = std::int64_t{512} << 20;  // cuBLAS workspace, the CUDA context's growth
-  return buffer_bytes + output_bytes + kHeadroom <= free_bytes;
+  return buffer_bytes + output_bytes + kMemoryHeadroomBytes <= free_bytes;
 }
 
 }  // namespace bench

@@ -77,6 +77,8 @@ roofline::PointRow ceiling_row(const roofline::RunInfo& run, const std::string& 
                                double flops, double bytes, const Measurement& m, const roofline::MachineSpec* spec,
                                std::optional<double> max_sm_clock_mhz = std::nullopt);
 
+// Device memory a point leaves free beyond its buffers: the cuBLAS workspace, the CUDA context's growth.
+inline constexpr std::int64_t kMemoryHeadroomBytes = std::int64_t{512} << 20;
 // Whether a point's buffers fit in free device memory, leaving room for the flush buffer, cuBLAS's workspace and the
 // validation reference.
 bool fits_in_memory(std::int64_t buffer_bytes, std::int64_t output_bytes, std::int64_t free_bytes);

@@ -36,6 +36,14 @@ std::string default_run_folder(const std::string& root, const std::string& gpu_s
   }
 }
 
+bool under_results(const std::string& path) {
+  std::error_code ec;
+  for (const auto& part : fs::weakly_canonical(fs::absolute(path, ec), ec)) {
+    if (part == "results") return true;
+  }
+  return false;
+}
+
 void check_run_folder(const std::string& path) {
   std::error_code ec;
   fs::path folder = fs::absolute(path, ec);

@@ -18,6 +18,9 @@ std::string default_run_folder(const std::string& root, const std::string& gpu_s
 // nothing.)
 void check_run_folder(const std::string& path);
 
+// Whether a folder path lies in a folder named results (relative or absolute): where measured runs are committed.
+bool under_results(const std::string& path);
+
 // Creates the folder (and parents). It must be new or empty, and writable; throws UsageError naming the fix.
 void prepare_run_folder(const std::string& path);
 

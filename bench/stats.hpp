@@ -29,7 +29,7 @@ MedianInterval median_interval(std::vector<double> samples);
 // Half the interval's width over the median: 0.005 means the median is known to within 0.5 %. Throws for no samples.
 double median_ci_rel(const std::vector<double>& samples);
 
-// When to stop taking samples of one point (issue 14; the rule nvbench uses): at least min_samples, then stop as
+// When to stop taking samples of one point (the rule nvbench uses): at least min_samples, then stop as
 // soon as the median's confidence interval is within max_ci_rel, or when max_seconds of sampling or max_samples have
 // passed (the minimum holds even past the time cap). --repetitions N makes it a fixed count (fixed(N)). Looking at the
 // interval again after each sample and stopping at the first look that passes makes its nominal 95 % somewhat

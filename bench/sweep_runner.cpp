@@ -12,6 +12,7 @@
 
 #include "bench/benchmark_plan.hpp"
 #include "bench/cublas_gemm.hpp"
+#include "bench/device_kind.hpp"
 #include "bench/validate.hpp"
 #include "bench/variants.hpp"
 #include "kernels/roofs.cuh"
@@ -152,7 +153,8 @@ void SweepRunner::register_ceilings(const std::string& pass) {
   const std::int64_t l2 = std::max<std::int64_t>(device_.l2_bytes, 1 << 20);
   // Far larger than L2 (at least 8x, and 1 GiB), and at most a quarter of free memory.
   const std::int64_t stream_bytes =
-      std::min<std::int64_t>(std::max<std::int64_t>(8 * l2, std::int64_t{1} << 30), device_.free_memory_bytes / 4) /
+      std::min<std::int64_t>(std::max<std::int64_t>(8 * l2, kHarnessWork.stream_min_bytes),
+                             device_.free_memory_bytes / 4) /
       16 * 16;
   auto add = [&](const std::string& kind, roofline::Dtype dtype, double flops, double bytes) {
     auto task = std::make_unique<Task>();
@@ -170,12 +172,15 @@ void SweepRunner::register_ceilings(const std::string& pass) {
   add("dram_copy", roofline::Dtype::kF16, 0, static_cast<double>(stream_bytes));  // half read, half written
   for (roofline::Dtype dtype : options_.sweep.dtypes) {
     const int blocks = device_.sm_count * 4;
-    add(std::string("mma_sync_") + roofline::dtype_name(dtype), dtype, kernels::mma_peak_flops(blocks, 16384), 0);
-    // The same loop with rotated, data-like operands (issue 13): reported beside it until a GPU run shows which of the
+    const int rounds = kHarnessWork.mma_peak_iterations;
+    add(std::string("mma_sync_") + roofline::dtype_name(dtype), dtype, kernels::mma_peak_flops(blocks, rounds), 0);
+    // The same loop with rotated, data-like operands: reported beside it until a GPU run shows which of the
     // two the roof should take; the measured roof is still the best ceiling of the run.
     add(std::string("mma_sync_rotating_") + roofline::dtype_name(dtype), dtype,
-        kernels::mma_peak_rotating_flops(blocks, 16384), 0);
-    add(std::string("cublas_gemm_8192_") + roofline::dtype_name(dtype), dtype, 2.0 * 8192.0 * 8192.0 * 8192.0, 0);
+        kernels::mma_peak_rotating_flops(blocks, rounds), 0);
+    const double n = kHarnessWork.cublas_ceiling_size;
+    add("cublas_gemm_" + std::to_string(kHarnessWork.cublas_ceiling_size) + "_" + roofline::dtype_name(dtype), dtype,
+        2.0 * n * n * n, 0);
   }
 }
 
@@ -199,7 +204,8 @@ void SweepRunner::register_points() {
     const std::int64_t flush = flusher_ ? flusher_->bytes() : 0;
     if (!fits_in_memory(needed, output, device_.free_memory_bytes - flush)) {
       write_skipped(entry.points, entry.impl,
-                    "does not fit: needs " + std::to_string((needed + output) >> 20) + " MiB of device memory, " +
+                    "does not fit: needs " + std::to_string((needed + output) >> 20) + " MiB of device memory and " +
+                        std::to_string(kMemoryHeadroomBytes >> 20) + " MiB of headroom, " +
                         std::to_string((device_.free_memory_bytes - flush) >> 20) + " MiB free");
       continue;
     }
@@ -463,13 +469,15 @@ Measurement SweepRunner::measure_ceiling(const Task& task) {
     sink = DeviceBuffer(blocks * kernels::kMmaPeakWarpsPerBlock * sizeof(float));
     launch = [&, blocks, rotating](cudaStream_t s) {
       const auto peak = rotating ? kernels::mma_peak_rotating : kernels::mma_peak;
-      BENCH_LLAMA_CUDA_CHECK(peak(element_of(task.dtype), blocks, 16384, sink.as<float>(), s));
+      BENCH_LLAMA_CUDA_CHECK(
+          peak(element_of(task.dtype), blocks, kHarnessWork.mma_peak_iterations, sink.as<float>(), s));
     };
   } else {
     roofline::GemmProblem p;
-    p.m = p.n = p.k = 8192;
+    const std::int64_t n = kHarnessWork.cublas_ceiling_size;
+    p.m = p.n = p.k = n;
     p.dtype = task.dtype;
-    p.a = p.b = p.c = roofline::Operand{8192, 8192, 8192, 0, 0, 1, 1};
+    p.a = p.b = p.c = roofline::Operand{n, n, n, 0, 0, 1, 1};
     gemm = std::make_unique<ProblemBuffers>(p, stream, kSeed);
     launch = [&](cudaStream_t) { cublas_gemm(cublas_->get(), *gemm); };
   }

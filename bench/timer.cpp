@@ -6,10 +6,12 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "bench/device_kind.hpp"
+
 namespace bench {
 
 L2Flusher::L2Flusher(std::int64_t l2_bytes, int sm_count)
-    : scratch_(std::max<std::int64_t>(2 * l2_bytes, 64 << 20) / 16 * 16),
+    : scratch_(std::max<std::int64_t>(2 * l2_bytes, kHarnessWork.flush_min_bytes) / 16 * 16),
       clean_(scratch_.bytes()),
       sink_(16),
       sm_count_(sm_count) {

@@ -78,7 +78,7 @@ double time_sample(const Launch& launch, cudaStream_t stream, const TimingPlan& 
 std::vector<double> time_until_stable(const Launch& launch, cudaStream_t stream, const TimingPlan& plan,
                                       const StopRule& rule, Stop* why);
 
-// Short kernels (issue 14): one launch between two events carries a fixed cost of about a microsecond or two, as large
+// Short kernels: one launch between two events carries a fixed cost of about a microsecond or two, as large
 // as a small decode kernel. A point whose single launch takes less than this is also timed in batches.
 inline constexpr double kShortKernelSeconds = 20e-6;
 // Kernels per batched sample for a kernel of `seconds`: enough for about 100 us of work (the events' fixed cost then

@@ -27,3 +27,18 @@ def bench_llama() -> Path:
         if path.is_file():
             return path
     pytest.skip("bench_llama is not built; run tools/run_tests.sh (or set BENCH_LLAMA)")
+
+
+@pytest.fixture(scope="session")
+def bench_llama_emulated() -> Path:
+    """The built bench_llama_emulated (the emu preset). tools/run_tests.sh names it in $BENCH_LLAMA_EMULATED, and
+    then it must exist."""
+    named = os.environ.get("BENCH_LLAMA_EMULATED")
+    if named:
+        path = Path(named)
+        assert path.is_file(), f"BENCH_LLAMA_EMULATED={named} does not exist; build it first (tools/build.sh emu)"
+        return path
+    path = ROOT / "build" / "emu" / "bench" / "bench_llama_emulated"
+    if path.is_file():
+        return path
+    pytest.skip("bench_llama_emulated is not built; run tools/build.sh emu (or set BENCH_LLAMA_EMULATED)")

@@ -470,8 +470,8 @@ fi
 
 # --- probe: the emulator's lane maps against this GPU --------------------------------------------------------------
 # lane_probe's contract: no arguments; runs one-hot operands through each emulated instruction on GPU 0 and compares
-# the lane maps with the emulator's tables; writes its report to stdout; exits 0 when every map agrees, non-zero
-# otherwise; finishes within seconds.
+# the lane maps with the emulator's tables; writes its report to stdout; exits 0 when every map agrees, 77 when it
+# finds no GPU, another non-zero status otherwise; finishes within seconds.
 if wanted probe; then
   if [ ! -x "$bin/lane_probe" ]; then
     say SKIP probe 0 "no lane_probe in the bundle (the emulator's probe of its lane maps is not built yet)"
@@ -481,6 +481,7 @@ if wanted probe; then
     capped "$step_cap" "$logs/lane_probe.log" "$bin/lane_probe"
     case $rc in
       0) say PASS probe "$(took)" "the emulator's lane maps agree with this GPU (logs/lane_probe.log)" ;;
+      77) say SKIP probe "$(took)" "$(grep -v '^\s*$' "$logs/lane_probe.log" | tail -1 | cut -c1-160)" ;;
       124 | 137) say CUT probe "$(took)" "stopped at its cap, ${step_cap}s" ;;
       200) say NOT-RUN probe 0 "the budget is spent" ;;
       *) say FAIL probe "$(took)" "exit $rc: $(grep -v '^\s*$' "$logs/lane_probe.log" | tail -1 | cut -c1-160)" ;;

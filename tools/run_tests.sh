@@ -32,6 +32,6 @@ ctest --preset emu
 tools/build.sh emu-asan
 ctest --preset emu-asan
 
-echo "== end-to-end, script and SASS tests (pytest)"
+echo "== end-to-end (bench_llama, and its measured path on the emulator), script and SASS tests (pytest)"
 BENCH_LLAMA="$PWD/build/ci/bench/bench_llama" BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" BENCH_LLAMA_BUILD="$PWD/build/ci" \
-  .venv/bin/python -m pytest -q tests
+  BENCH_LLAMA_EMULATED="$PWD/build/emu/bench/bench_llama_emulated" .venv/bin/python -m pytest -q tests

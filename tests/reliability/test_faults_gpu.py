@@ -1,18 +1,14 @@
-"""Faults during a run, end to end on a GPU, with the test-only variants (BENCH_LLAMA_TEST_VARIANTS=1): a slightly wrong
-kernel is rejected by validation and never reported ok; out of device memory at one point skips that point and the sweep
-goes on; a kernel fault stops the run cleanly with every earlier row kept; SIGINT keeps every finished row in a
-well-formed file. Skipped, with the reason, where there is no GPU."""
+"""Faults during a run, end to end on a GPU (the checks are tests/failure_paths.py's, which tests/emulated/ also runs
+on the CPU emulator): a slightly wrong kernel is rejected by validation and never reported ok; out of device memory at
+one point skips that point and the sweep goes on; a kernel fault stops the run cleanly with every earlier row kept;
+SIGINT keeps every finished row in a well-formed file. Skipped, with the reason, where there is no GPU."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import signal
 import subprocess
-import time
 
-import pandas as pd
+import failure_paths
 import pytest
 
 
@@ -24,75 +20,19 @@ def gpu_present() -> bool:
 pytestmark = pytest.mark.skipif(not gpu_present(), reason="no GPU (nvidia-smi -L fails): GPU fault tests not run")
 
 
-def planned(bench_llama, *sweep):
-    """The points `bench_llama --list` plans for these sweep arguments (op, phase, b, s per point), so that expected
-    row counts follow the planner instead of being restated here."""
-    listing = subprocess.run([bench_llama, "--list", *sweep], capture_output=True, text=True, timeout=60)
-    assert listing.returncode == 0, listing.stderr
-    lines = [line.split() for line in listing.stdout.splitlines() if line and not line.startswith("#")]
-    header, rows = lines[0], lines[1:]
-    assert header[:4] == ["op", "phase", "b", "s"], header
-    return pd.DataFrame([r[:4] for r in rows], columns=["op", "phase", "batch", "seq_len"]).astype(
-        {"batch": int, "seq_len": int}
-    )
-
-
-def run(bench_llama, out, *args, timeout=300):
-    env = dict(os.environ, BENCH_LLAMA_TEST_VARIANTS="1")
-    return subprocess.run([bench_llama, "--gpu", "0", "--no-plot", "--repetitions", "3", "--out", out, *args],
-                          capture_output=True, text=True, env=env, timeout=timeout)  # fmt: skip
-
-
 def test_a_slightly_wrong_kernel_is_never_reported_ok(bench_llama, tmp_path):
-    sweep = ["--ops", "q_proj,qk,pv", "--phase", "init", "--batch", "1", "--seq", "256"]
-    result = run(bench_llama, tmp_path / "o", "--impl", "test_wrong", *sweep)
-    assert result.returncode == 0, result.stderr
-    rows = pd.read_csv(tmp_path / "o" / "roofline.csv")
-    wrong = rows[rows["impl"] == "test_wrong"]
-    assert len(wrong) == len(planned(bench_llama, *sweep)) == 3
-    assert set(wrong["status"]) == {"invalid"}
-    assert (wrong["rel_error"] > 2e-3).all() and wrong["time_us_median"].isna().all()
+    failure_paths.a_slightly_wrong_kernel_is_never_reported_ok(bench_llama, tmp_path, model=[])
 
 
 def test_out_of_memory_skips_the_point_and_the_sweep_goes_on(bench_llama, tmp_path):
-    sweep = ["--ops", "q_proj", "--phase", "ar", "--batch", "1,2", "--seq", "128"]
-    result = run(bench_llama, tmp_path / "o", "--impl", "test_oom,cublas", *sweep)
-    assert result.returncode == 0, result.stderr
-    rows = pd.read_csv(tmp_path / "o" / "roofline.csv")
-    oom = rows[rows["impl"] == "test_oom"]
-    assert len(oom) == len(planned(bench_llama, *sweep)) and set(oom["status"]) == {"skipped"}
-    assert oom["reason"].str.contains("out of device memory").all()
-    assert set(rows[rows["impl"] == "cublas"]["status"]) == {"ok"}
+    failure_paths.out_of_memory_skips_the_point_and_the_sweep_goes_on(bench_llama, tmp_path, model=[])
 
 
 def test_a_kernel_fault_stops_the_run_and_keeps_every_earlier_row(bench_llama, tmp_path):
-    sweep = ["--ops", "q_proj", "--phase", "ar", "--batch", "1,2", "--seq", "128"]
-    result = run(bench_llama, tmp_path / "o", "--impl", "cublas,test_fault", *sweep)
-    assert result.returncode == 3, result.stderr
-    assert "unusable" in result.stderr
-    rows = pd.read_csv(tmp_path / "o" / "roofline.csv")  # well-formed
-    assert (rows["series"] == "ceiling").sum() >= 2
-    first = rows[(rows["impl"] == "cublas") & (rows["batch"] == 1)]
-    plan = planned(bench_llama, *sweep)
-    assert len(first) == (plan["batch"] == 1).sum() and set(first["status"]) == {"ok"}  # measured before the fault
-    fault = rows[rows["impl"] == "test_fault"]
-    assert set(fault["status"]) == {"error"} and fault["reason"].str.contains("cudaError").all()
-    assert rows[rows["batch"] == 2].empty, "nothing after the fault may be reported"
-    assert json.loads((tmp_path / "o" / "env.json").read_text())["device_failed"] is True
+    failure_paths.a_kernel_fault_stops_the_run_and_keeps_every_earlier_row(bench_llama, tmp_path, model=[])
 
 
 def test_sigint_keeps_finished_rows_in_a_well_formed_file(bench_llama, tmp_path):
-    out = tmp_path / "o"
-    args = ["--gpu", "0", "--no-plot", "--quick", "--impl", "cublas", "--repetitions", "50", "--out", out]
-    proc = subprocess.Popen([bench_llama, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    csv = out / "roofline.csv"
-    deadline = time.time() + 120
-    while time.time() < deadline and (not csv.exists() or csv.read_text().count("\n") < 12):
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
-    rows = pd.read_csv(csv)
-    assert len(rows) >= 11
-    assert csv.read_text().endswith("\n")
-    assert json.loads((out / "env.json").read_text())["interrupted"] is True
+    failure_paths.sigint_keeps_finished_rows_in_a_well_formed_file(
+        bench_llama, tmp_path, model=[], long_sweep=["--quick"]
+    )
