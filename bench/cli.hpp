@@ -41,7 +41,7 @@ struct Options {
   std::string log_level = "info";
   bool plot = true;
   bool counters = false;                    // a hardware-counter pass per point (measured DRAM and L2 bytes)
-  bool gate = true;                         // queue each sample whole before it runs (bench/timer.hpp, StreamGate)
+  bool gate = true;                         // queue each sample whole before it runs (bench/stream_gate.hpp)
   std::vector<std::string> benchmark_args;  // --benchmark_* flags, in order, for benchmark::Initialize
 };
 

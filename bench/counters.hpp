@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/timer.hpp"
+#include "bench/sampler.hpp"
 
 namespace bench {
 

@@ -1,11 +1,13 @@
-// RAII owners of CUDA resources: device buffers, events, streams and cuBLAS handles. The only place the project
-// calls cudaMalloc. Destructors never throw (a failed free during unwinding is ignored: the context may be dead).
+// RAII owners of CUDA resources: device buffers, events, streams, cuBLAS handles and CUDA graphs. The only place the
+// project calls cudaMalloc. Destructors never throw (a failed free during unwinding is ignored: the context may be
+// dead).
 #pragma once
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <functional>
 #include <utility>
 
 #include "bench/cuda_check.hpp"
@@ -88,6 +90,21 @@ class CublasHandle {
  private:
   DeviceBuffer workspace_;  // declared first: destroyed after the handle
   cublasHandle_t handle_ = nullptr;
+};
+
+// `launch` called `times` times on `stream`, captured into one CUDA graph (a warm batched sample: one graph launch,
+// no per-kernel launch overhead). The constructor throws CudaError if capture fails; the stream is usable afterwards.
+class CudaGraph {
+ public:
+  CudaGraph(const std::function<void(cudaStream_t)>& launch, int times, cudaStream_t stream);
+  ~CudaGraph();
+  CudaGraph(const CudaGraph&) = delete;
+  CudaGraph& operator=(const CudaGraph&) = delete;
+  void launch(cudaStream_t stream) const;
+
+ private:
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
 };
 
 }  // namespace bench

@@ -8,7 +8,7 @@
 
 #include "bench/cli.hpp"
 #include "bench/errors.hpp"
-#include "bench/measure.hpp"
+#include "bench/measured_run.hpp"
 #include "bench/predict.hpp"
 #include "bench/run_folder.hpp"
 #include "roofline/csv.hpp"

@@ -11,6 +11,10 @@
 
 namespace bench {
 
+// The run's fills start here: a point's buffers use kFillSeed + its measurement's index, the cuBLAS ceiling's
+// kFillSeed itself, so every run fills the same values.
+inline constexpr std::uint64_t kFillSeed = 0x5EED;
+
 struct ProblemBuffers {
   // Allocates (throws CudaError, out_of_memory() on failure) and fills on `stream`. The seed fixes the inputs so a
   // hand kernel and cuBLAS see the same values.

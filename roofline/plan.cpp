@@ -2,6 +2,9 @@
 
 #include <map>
 
+#include "roofline/judge.hpp"
+#include "roofline/roofline_math.hpp"
+
 namespace roofline {
 
 Plan make_plan(const ModelConfig& model, const SweepSpec& sweep) {
@@ -47,18 +50,14 @@ PointRow predicted_row(const ModelConfig& model, const PlannedPoint& point, cons
   PointRow row = shape_row(model, point);
   row.run = run;
   row.impl = "roofline";
-  const Roof roof = spec.roof(point.dtype);
   const double intensity = point.cost.intensity();
-  const double attainable_flops = attainable(roof, intensity);
+  const double attainable_flops = attainable(spec.roof(point.dtype), intensity);
   row.peak_tflops_datasheet = spec.peak_tflops(point.dtype);
   row.peak_gbps_datasheet = spec.dram_gbps;
-  row.achieved_tflops = attainable_flops / 1e12;
+  row.achieved_tflops = attainable_flops / 1e12;  // on the roof: what the roofline predicts
   row.achieved_gbps = attainable_flops / intensity / 1e9;
-  row.attainable_tflops = attainable_flops / 1e12;
-  row.roof_fraction = 1.0;
-  row.bound = bound_name(bound_at(roof, intensity));
-  row.roof_source = "datasheet";
   row.status = kStatusPredicted;
+  judge_row(row, MeasuredRoofs{}, &spec, /*warm_l2=*/false);  // against the datasheet's roof: a fraction of 1
   const double needed_gib = static_cast<double>(*row.buffer_bytes) / (1024.0 * 1024.0 * 1024.0);
   if (needed_gib > spec.memory_gib) {
     row.reason = "would not fit: its buffers need " + std::to_string(static_cast<long long>(needed_gib + 0.5)) +

@@ -6,11 +6,12 @@
 #include <optional>
 #include <thread>
 
+#include "bench/clock_probe.hpp"
 #include "bench/counters.hpp"
 #include "bench/cuda_raii.hpp"
 #include "bench/nvml.hpp"
+#include "bench/sampler.hpp"
 #include "bench/stats.hpp"
-#include "bench/timer.hpp"
 #include "gpu_test_support.hpp"
 #include "kernels/roofs.cuh"
 

@@ -1,18 +1,19 @@
 // The reporter's logic on the CPU: statistics, rows from measurements, physical sanity, skip decisions, and the
 // parsing of driver metadata.
-#include "bench/measurement.hpp"
-
 #include <gtest/gtest.h>
 
 #include "bench/cuda_check.hpp"
 #include "bench/nvml.hpp"
+#include "bench/point_rows.hpp"
 #include "bench/stats.hpp"
+#include "bench/sweep_tasks.hpp"
 #include "roofline/csv.hpp"
 
 namespace bench {
 namespace {
 
 using roofline::Dtype;
+using roofline::MeasuredRoofs;
 using roofline::Op;
 using roofline::Phase;
 
@@ -166,13 +167,13 @@ TEST(CeilingRow, TensorPeakAtTheClockItRan) {
   m.samples_s = {1e-3};
   m.telemetry = {reading(1755.0, {}, {}, {}, 0x0)};
   const auto* h100 = roofline::find_machine_spec("h100-sxm");
-  const auto row = ceiling_row({}, "mma_sync_fp16", Dtype::kF16, 600e9, 0, m, h100);
+  const auto row = ceiling_row({}, "mma_sync_fp16", "hand", Dtype::kF16, 600e9, 0, m, h100);
   EXPECT_EQ(row.series, "ceiling");
   EXPECT_NEAR(*row.achieved_tflops, 600, 1e-9);
   EXPECT_NEAR(*row.roof_fraction, 600 / 989.4, 1e-9);
   EXPECT_NE(row.reason.find("1755 MHz"), std::string::npos) << row.reason;  // 132 * 4096 * 1.755 GHz = 949 TFLOP/s
   EXPECT_NE(row.reason.find("949 TFLOP/s"), std::string::npos) << row.reason;
-  const auto bw = ceiling_row({}, "dram_read", Dtype::kF16, 0, 3e9, m, h100);
+  const auto bw = ceiling_row({}, "dram_read", "hand", Dtype::kF16, 0, 3e9, m, h100);
   EXPECT_NEAR(*bw.achieved_gbps, 3000, 1e-9);
   EXPECT_NEAR(*bw.roof_fraction, 3000.0 / 3350, 1e-9);
   EXPECT_FALSE(bw.achieved_tflops.has_value());

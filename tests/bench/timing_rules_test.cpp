@@ -6,13 +6,17 @@
 #include <cmath>
 #include <random>
 
-#include "bench/measurement.hpp"
+#include "bench/clock_probe.hpp"
 #include "bench/nvml.hpp"
+#include "bench/point_rows.hpp"
+#include "bench/sampler.hpp"
 #include "bench/stats.hpp"
-#include "bench/timer.hpp"
 
 namespace bench {
 namespace {
+
+using roofline::judge_row;
+using roofline::MeasuredRoofs;
 
 TEST(MedianInterval, OrderStatisticsAroundTheMedian) {
   // n = 10: ranks 1 and 10 (the whole range): ten samples say little about the median.
@@ -197,17 +201,6 @@ TEST(Batching, TheRowCarriesBothTimesAndWhySamplingStopped) {
   m.single_samples_s.clear();
   m.launches_per_sample = 1;
   EXPECT_NEAR(*measured_row(model, p, {}, "hand", m, MeasuredRoofs{}, nullptr, false).time_us_single, 4.0, 1e-9);
-}
-
-TEST(Roofs, InterpolatedInTimeBetweenTheTwoPasses) {
-  const MeasuredRoofs start{800.0, 790.0, 3000.0}, end{700.0, {}, 2900.0};
-  const auto mid = interpolate_roofs(start, 10, end, 110, 60);
-  EXPECT_NEAR(*mid.fp16_tflops, 750, 1e-9);
-  EXPECT_NEAR(*mid.gbps, 2950, 1e-9);
-  EXPECT_NEAR(*mid.bf16_tflops, 790, 1e-9);  // measured in one pass only: as it is
-  EXPECT_NEAR(*interpolate_roofs(start, 10, end, 110, 0).fp16_tflops, 800, 1e-9);    // clamped before the start
-  EXPECT_NEAR(*interpolate_roofs(start, 10, end, 110, 500).fp16_tflops, 700, 1e-9);  // and after the end
-  EXPECT_NEAR(*interpolate_roofs(start, 10, MeasuredRoofs{}, 0, 60).gbps, 3000, 1e-9);
 }
 
 TEST(Roofs, JudgingAgainCanTurnAnErrorBackIntoAResultAndBack) {

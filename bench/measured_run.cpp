@@ -1,4 +1,4 @@
-#include "bench/measure.hpp"
+#include "bench/measured_run.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <csignal>
 
+#include "bench/ceilings.hpp"
 #include "bench/device.hpp"
 #include "bench/device_info.hpp"
 #include "bench/device_kind.hpp"
 #include "bench/env_record.hpp"
 #include "bench/errors.hpp"
+#include "bench/gbench_adapter.hpp"
 #include "bench/plot.hpp"
 #include "bench/run_folder.hpp"
 #include "bench/sweep_runner.hpp"
@@ -20,20 +22,6 @@ namespace bench {
 namespace {
 
 extern "C" void on_signal(int) { stop_requested() = true; }
-
-// Google Benchmark's flags: bench_llama's own argv[0] and every --benchmark_* flag. Unknown ones are bad usage.
-void initialize_google_benchmark(const Options& options, const char* argv0) {
-  std::vector<std::string> storage = {argv0};
-  storage.insert(storage.end(), options.benchmark_args.begin(), options.benchmark_args.end());
-  std::vector<char*> argv;
-  for (auto& arg : storage) argv.push_back(arg.data());
-  int argc = static_cast<int>(argv.size());
-  benchmark::Initialize(&argc, argv.data());
-  if (argc > 1) {
-    throw UsageError(std::string("unknown Google Benchmark flag \"") + argv[1] +
-                     "\"; see bench_llama --help for the --benchmark_* flags");
-  }
-}
 
 // Runs bench_llama once per GPU, each in its own process (its own CUDA context: a fault on one GPU cannot take the
 // others down), with the same arguments and --gpu N. Returns the worst exit code.
@@ -107,16 +95,107 @@ nlohmann::json sweep_json(const Options& o, const roofline::ModelConfig& model, 
   return j;
 }
 
-int run_measure(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
-                const char* argv0, const std::vector<std::string>& args) {
-  if (kEmulatedDevice && !options.out.empty() && under_results(options.out)) {
+namespace {
+
+// bench_llama_emulated's times are made up: its runs never go under results/, and it has no counters to read.
+void refuse_what_the_emulator_cannot_do(const Options& options) {
+  if (!kEmulatedDevice) return;
+  if (!options.out.empty() && under_results(options.out)) {
     throw UsageError("--out " + options.out +
                      ": bench_llama_emulated's runs are not measurements and never go under results/; leave --out "
                      "out (they go to emulated/<device>/<date>_<commit>/) or choose a folder outside results/");
   }
-  if (kEmulatedDevice && options.counters) {
+  if (options.counters) {
     throw UsageError("--counters reads a GPU's hardware counters, which the emulator does not have; leave it out");
   }
+}
+
+DeviceInfo open_device(int index, const Nvml& nvml) {
+  try {
+    return query_device(index, nvml);
+  } catch (const CudaError& e) {
+    throw DeviceError(std::string("GPU ") + std::to_string(index) + " is not usable: " + e.what());
+  }
+}
+
+// env.json as it is before the sweep (rewritten with the outcome after it), and the same record in gbench.json's
+// context.
+nlohmann::json env_before_sweep(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
+                                const roofline::RunInfo& run, const DeviceInfo& device, const Nvml& nvml,
+                                const roofline::MachineSpec* spec) {
+  nlohmann::json env = run_info_json(run);
+  env["mode"] = "measure";
+  env["device_kind"] = device_kind();
+  env["emulated"] = kEmulatedDevice;  // an emulated run's times are made up: never a measurement
+  env["device"] = device_json(device);
+  env["sweep"] = sweep_json(options, model, plan);
+  env["nvml"] = nvml.available() ? "loaded" : nvml.why();
+  env["counters_requested"] = options.counters;
+  if (spec) env["spec_source"] = spec->source;
+  for (const auto& [key, value] :
+       std::vector<std::pair<const char*, std::string>>{{"bench_llama_run_id", run.run_id},
+                                                        {"gpu_name", run.gpu_name},
+                                                        {"gpu_uuid", run.gpu_uuid},
+                                                        {"compute_capability", run.cc},
+                                                        {"driver_version", run.driver_version},
+                                                        {"cuda_runtime_version", run.cuda_runtime_version},
+                                                        {"cuda_driver_version", run.cuda_driver_version},
+                                                        {"cublas_version", run.cublas_version},
+                                                        {"git_commit", run.git_commit},
+                                                        {"build_archs", run.build_archs},
+                                                        {"l2_mode", run.l2_mode},
+                                                        {"spec", run.spec},
+                                                        {"device_kind", run.device_kind},
+                                                        {"model", model.name}}) {
+    add_benchmark_context(key, value);
+  }
+  return env;
+}
+
+// What the sweep found: its rows, the device at the end, both passes' roofs, and how it ended.
+void add_sweep_outcome(nlohmann::json& env, const SweepCounts& counts, double wall, const Nvml& nvml,
+                       const DeviceInfo& device) {
+  env["wall_seconds"] = wall;
+  env["rows"] = {{"ok", counts.ok}, {"invalid", counts.invalid}, {"skipped", counts.skipped}, {"error", counts.error}};
+  const Telemetry at_end = nvml.read(device.nvml_device);
+  env["device"]["sm_clock_mhz_at_end"] = at_end.sm_clock_mhz ? nlohmann::json(*at_end.sm_clock_mhz) : nullptr;
+  env["device"]["temperature_c_at_end"] = at_end.temperature_c ? nlohmann::json(*at_end.temperature_c) : nullptr;
+  const auto roofs_json = [](const roofline::MeasuredRoofs& r, double at) {
+    const auto value = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    return nlohmann::json{{"fp16_tflops", value(r.fp16_tflops)},
+                          {"bf16_tflops", value(r.bf16_tflops)},
+                          {"gbps", value(r.gbps)},
+                          {"measured_at_s", at}};
+  };
+  env["roofs"] = {{"start", roofs_json(counts.roofs_start, counts.roofs_start_at)},
+                  {"end", roofs_json(counts.roofs_end, counts.roofs_end_at)},
+                  {"points_judged_against", counts.rejudged ? "both passes, interpolated in time" : "the start pass"}};
+  env["cublas_workspace_bytes"] = kCublasWorkspaceBytes;
+  env["stream_gate"] = counts.gate;
+  env["interrupted"] = counts.interrupted;
+  env["device_failed"] = counts.device_failed;
+}
+
+int exit_code(const SweepCounts& counts, const DeviceInfo& device, const std::string& folder) {
+  if (counts.device_failed) {
+    spdlog::error(
+        "a CUDA fault left GPU {} unusable; the sweep stopped there. Every row measured before it is in "
+        "{}/roofline.csv",
+        device.index, folder);
+    return kExitDevice;
+  }
+  if (counts.interrupted) {
+    spdlog::warn("interrupted: the rows finished before the signal are in {}/roofline.csv", folder);
+    return kExitInterrupted;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_measure(const Options& options, const roofline::ModelConfig& model, const roofline::Plan& plan,
+                const char* argv0, const std::vector<std::string>& args) {
+  refuse_what_the_emulator_cannot_do(options);
   const std::vector<int> devices = selected_devices(options.all_gpus, options.gpu);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -128,16 +207,11 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
     }
     return measure_each_gpu(devices, argv0, args);
   }
-  initialize_google_benchmark(options, argv0);
+  initialize_benchmark_flags(argv0, options.benchmark_args);
 
   Nvml nvml;
   if (!nvml.available()) spdlog::warn("NVML unavailable ({}): clocks and throttling will not be recorded", nvml.why());
-  DeviceInfo device;
-  try {
-    device = query_device(devices.front(), nvml);
-  } catch (const CudaError& e) {
-    throw DeviceError(std::string("GPU ") + std::to_string(devices.front()) + " is not usable: " + e.what());
-  }
+  const DeviceInfo device = open_device(devices.front(), nvml);
   const roofline::MachineSpec* spec = roofline::find_machine_spec(options.spec.empty() ? device.name : options.spec);
   if (!spec) {
     spdlog::warn(
@@ -157,77 +231,19 @@ int run_measure(const Options& options, const roofline::ModelConfig& model, cons
                                  : options.out;
   prepare_run_folder(folder);
   spdlog::info("writing the result folder: {}", folder);  // said first, so a run cut short still names it
-  nlohmann::json env = run_info_json(run);
-  env["mode"] = "measure";
-  env["device_kind"] = device_kind();
-  env["emulated"] = kEmulatedDevice;  // an emulated run's times are made up: never a measurement
-  env["device"] = device_json(device);
-  env["sweep"] = sweep_json(options, model, plan);
-  env["nvml"] = nvml.available() ? "loaded" : nvml.why();
-  env["counters_requested"] = options.counters;
-  if (spec) env["spec_source"] = spec->source;
+  nlohmann::json env = env_before_sweep(options, model, plan, run, device, nvml, spec);
   write_env_json(folder, env);
 
-  // Google Benchmark's JSON (gbench.json) carries the same record in its context.
-  for (const auto& [key, value] :
-       std::vector<std::pair<const char*, std::string>>{{"bench_llama_run_id", run.run_id},
-                                                        {"gpu_name", run.gpu_name},
-                                                        {"gpu_uuid", run.gpu_uuid},
-                                                        {"compute_capability", run.cc},
-                                                        {"driver_version", run.driver_version},
-                                                        {"cuda_runtime_version", run.cuda_runtime_version},
-                                                        {"cuda_driver_version", run.cuda_driver_version},
-                                                        {"cublas_version", run.cublas_version},
-                                                        {"git_commit", run.git_commit},
-                                                        {"build_archs", run.build_archs},
-                                                        {"l2_mode", run.l2_mode},
-                                                        {"spec", run.spec},
-                                                        {"device_kind", run.device_kind},
-                                                        {"model", model.name}}) {
-    benchmark::AddCustomContext(key, value);
-  }
-
-  SweepRunner runner(options, model, plan, device, nvml, spec, run, folder);
   const double started = static_cast<double>(std::time(nullptr));
-  const SweepCounts counts = runner.run();
+  const SweepCounts counts = run_sweep(options, model, plan, device, nvml, spec, run, folder);
   const double wall = static_cast<double>(std::time(nullptr)) - started;
-
-  env["wall_seconds"] = wall;
-  env["rows"] = {{"ok", counts.ok}, {"invalid", counts.invalid}, {"skipped", counts.skipped}, {"error", counts.error}};
-  const Telemetry at_end = nvml.read(device.nvml_device);
-  env["device"]["sm_clock_mhz_at_end"] = at_end.sm_clock_mhz ? nlohmann::json(*at_end.sm_clock_mhz) : nullptr;
-  env["device"]["temperature_c_at_end"] = at_end.temperature_c ? nlohmann::json(*at_end.temperature_c) : nullptr;
-  const auto roofs_json = [](const MeasuredRoofs& r, double at) {
-    const auto value = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
-    return nlohmann::json{{"fp16_tflops", value(r.fp16_tflops)},
-                          {"bf16_tflops", value(r.bf16_tflops)},
-                          {"gbps", value(r.gbps)},
-                          {"measured_at_s", at}};
-  };
-  env["roofs"] = {{"start", roofs_json(counts.roofs_start, counts.roofs_start_at)},
-                  {"end", roofs_json(counts.roofs_end, counts.roofs_end_at)},
-                  {"points_judged_against", counts.rejudged ? "both passes, interpolated in time" : "the start pass"}};
-  env["cublas_workspace_bytes"] = kCublasWorkspaceBytes;
-  env["stream_gate"] = counts.gate;
-  env["interrupted"] = counts.interrupted;
-  env["device_failed"] = counts.device_failed;
+  add_sweep_outcome(env, counts, wall, nvml, device);
   write_env_json(folder, env);
   if (options.plot) draw_plot(folder);
 
   spdlog::info("done in {:.0f} s: {} ok, {} skipped, {} invalid, {} error rows; result folder: {}", wall, counts.ok,
                counts.skipped, counts.invalid, counts.error, folder);
-  if (counts.device_failed) {
-    spdlog::error(
-        "a CUDA fault left GPU {} unusable; the sweep stopped there. Every row measured before it is in "
-        "{}/roofline.csv",
-        device.index, folder);
-    return kExitDevice;
-  }
-  if (counts.interrupted) {
-    spdlog::warn("interrupted: the rows finished before the signal are in {}/roofline.csv", folder);
-    return kExitInterrupted;
-  }
-  return kExitOk;
+  return exit_code(counts, device, folder);
 }
 
 }  // namespace bench

@@ -1,0 +1,35 @@
+#include "bench/cuda_raii.hpp"
+
+namespace bench {
+
+CudaGraph::CudaGraph(const std::function<void(cudaStream_t)>& launch, int times, cudaStream_t stream) {
+  BENCH_LLAMA_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  try {
+    for (int i = 0; i < times; ++i) launch(stream);
+  } catch (...) {  // end the capture, so the stream is usable again, then report the launch's error
+    cudaGraph_t broken = nullptr;
+    cudaStreamEndCapture(stream, &broken);
+    if (broken) cudaGraphDestroy(broken);
+    cudaGetLastError();  // the failed capture's error must not be reported by the next launch
+    throw;
+  }
+  if (const cudaError_t status = cudaStreamEndCapture(stream, &graph_); status != cudaSuccess) {
+    cudaGetLastError();
+    BENCH_LLAMA_CUDA_CHECK(status);
+  }
+  if (const cudaError_t status = cudaGraphInstantiate(&exec_, graph_, 0); status != cudaSuccess) {
+    cudaGraphDestroy(graph_);
+    graph_ = nullptr;
+    cudaGetLastError();
+    BENCH_LLAMA_CUDA_CHECK(status);
+  }
+}
+
+CudaGraph::~CudaGraph() {
+  if (exec_) cudaGraphExecDestroy(exec_);
+  if (graph_) cudaGraphDestroy(graph_);
+}
+
+void CudaGraph::launch(cudaStream_t stream) const { BENCH_LLAMA_CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
+
+}  // namespace bench
