@@ -1,5 +1,7 @@
 #include "bench/cublas_gemm.hpp"
 
+#include "bench/cublas_api.hpp"
+
 namespace bench {
 
 void cublas_gemm(cublasHandle_t handle, const ProblemBuffers& buffers) {
@@ -15,15 +17,15 @@ void cublas_gemm(cublasHandle_t handle, const ProblemBuffers& buffers) {
   const int m = static_cast<int>(p.n), n = static_cast<int>(p.m), k = static_cast<int>(p.k);
   const int ldb = static_cast<int>(p.b.ld), lda = static_cast<int>(p.a.ld), ldc = static_cast<int>(p.c.ld);
   if (p.batch_count() == 1) {
-    BENCH_LLAMA_CUBLAS_CHECK(cublasGemmEx(handle, op_b, CUBLAS_OP_N, m, n, k, &alpha, buffers.b.get(), type, ldb,
-                                          buffers.a.get(), type, lda, &beta, buffers.c.get(), type, ldc,
-                                          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    BENCH_LLAMA_CUBLAS_CHECK(cublas_api().GemmEx(handle, op_b, CUBLAS_OP_N, m, n, k, &alpha, buffers.b.get(), type, ldb,
+                                                 buffers.a.get(), type, lda, &beta, buffers.c.get(), type, ldc,
+                                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return;
   }
-  BENCH_LLAMA_CUBLAS_CHECK(
-      cublasGemmBatchedEx(handle, op_b, CUBLAS_OP_N, m, n, k, &alpha, buffers.b_ptrs.as<const void* const>(), type, ldb,
-                          buffers.a_ptrs.as<const void* const>(), type, lda, &beta, buffers.c_ptrs.as<void* const>(),
-                          type, ldc, static_cast<int>(p.batch_count()), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  BENCH_LLAMA_CUBLAS_CHECK(cublas_api().GemmBatchedEx(
+      handle, op_b, CUBLAS_OP_N, m, n, k, &alpha, buffers.b_ptrs.as<const void* const>(), type, ldb,
+      buffers.a_ptrs.as<const void* const>(), type, lda, &beta, buffers.c_ptrs.as<void* const>(), type, ldc,
+      static_cast<int>(p.batch_count()), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace bench

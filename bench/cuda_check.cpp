@@ -1,5 +1,7 @@
 #include "bench/cuda_check.hpp"
 
+#include "bench/cublas_api.hpp"
+
 namespace bench {
 
 bool is_sticky(cudaError_t status) {
@@ -34,8 +36,8 @@ void throw_cuda_error(cudaError_t status, const char* expr, const char* file, in
 }
 
 void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line) {
-  throw CudaError(std::string(expr) + " failed: " + cublasGetStatusName(status) + " (" + cublasGetStatusString(status) +
-                      ") at " + file + ":" + std::to_string(line),
+  throw CudaError(std::string(expr) + " failed: " + cublas_api().GetStatusName(status) + " (" +
+                      cublas_api().GetStatusString(status) + ") at " + file + ":" + std::to_string(line),
                   false);
 }
 

@@ -1,6 +1,20 @@
 #include "bench/cuda_raii.hpp"
 
+#include "bench/cublas_api.hpp"
+
 namespace bench {
+
+CublasHandle::CublasHandle(cudaStream_t stream) : workspace_(kCublasWorkspaceBytes) {
+  const CublasApi& cublas = cublas_api();
+  BENCH_LLAMA_CUBLAS_CHECK(cublas.Create(&handle_));
+  BENCH_LLAMA_CUBLAS_CHECK(cublas.SetStream(handle_, stream));  // before the workspace: setting a stream resets it
+  BENCH_LLAMA_CUBLAS_CHECK(
+      cublas.SetWorkspace(handle_, workspace_.get(), static_cast<std::size_t>(workspace_.bytes())));
+}
+
+CublasHandle::~CublasHandle() {
+  if (handle_) cublas_api().Destroy(handle_);
+}
 
 CudaGraph::CudaGraph(const std::function<void(cudaStream_t)>& launch, int times, cudaStream_t stream) {
   BENCH_LLAMA_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));

@@ -76,13 +76,9 @@ inline constexpr std::int64_t kCublasWorkspaceBytes = std::int64_t{32} << 20;
 
 class CublasHandle {
  public:
-  explicit CublasHandle(cudaStream_t stream) : workspace_(kCublasWorkspaceBytes) {
-    BENCH_LLAMA_CUBLAS_CHECK(cublasCreate(&handle_));
-    BENCH_LLAMA_CUBLAS_CHECK(cublasSetStream(handle_, stream));  // before the workspace: setting a stream resets it
-    BENCH_LLAMA_CUBLAS_CHECK(
-        cublasSetWorkspace(handle_, workspace_.get(), static_cast<std::size_t>(workspace_.bytes())));
-  }
-  ~CublasHandle() { cublasDestroy(handle_); }
+  // Loads cuBLAS on first use (bench/cublas_api.hpp); throws CudaError.
+  explicit CublasHandle(cudaStream_t stream);
+  ~CublasHandle();
   CublasHandle(const CublasHandle&) = delete;
   CublasHandle& operator=(const CublasHandle&) = delete;
   cublasHandle_t get() const { return handle_; }

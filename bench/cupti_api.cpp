@@ -2,8 +2,9 @@
 
 #include <dlfcn.h>
 
-#include <cstdlib>
 #include <filesystem>
+
+#include "bench/cuda_library.hpp"
 
 #ifndef BENCH_LLAMA_CUPTI_SONAME
 #error "BENCH_LLAMA_CUPTI_SONAME (libcupti.so.<CUDA major>) comes from bench/CMakeLists.txt"
@@ -98,22 +99,8 @@ Loaded load() {
 }  // namespace
 
 std::vector<std::string> cupti_candidates() {
-  const std::string soname = BENCH_LLAMA_CUPTI_SONAME;
-  std::vector<std::string> folders;
-  if (const char* home = std::getenv("CUDA_HOME"); home && *home) {
-    folders.push_back(std::string(home) + "/extras/CUPTI/lib64");
-    folders.push_back(std::string(home) + "/lib64");
-  }
-  if (std::string(BENCH_LLAMA_CUPTI_DIR).size() > 0) folders.emplace_back(BENCH_LLAMA_CUPTI_DIR);
-  for (const char* root : {"/usr/local/cuda", "/opt/cuda"}) {
-    for (const char* sub : {"/extras/CUPTI/lib64", "/lib64", "/targets/x86_64-linux/lib", "/lib"}) {
-      folders.push_back(std::string(root) + sub);
-    }
-  }
-  folders.emplace_back("/usr/lib/x86_64-linux-gnu");
-  std::vector<std::string> candidates = {soname};
-  for (const auto& folder : folders) candidates.push_back(folder + "/" + soname);
-  return candidates;
+  return cuda_library_candidates(BENCH_LLAMA_CUPTI_SONAME, BENCH_LLAMA_CUPTI_DIR,
+                                 {"/extras/CUPTI/lib64", "/lib64", "/targets/x86_64-linux/lib", "/lib"});
 }
 
 const CuptiApi* cupti_api(std::string* why) {

@@ -38,9 +38,8 @@ struct CuptiApi {
   decltype(&cuptiRangeProfilerDecodeData) RangeProfilerDecodeData = nullptr;
 };
 
-// Where bench_llama looks for CUPTI, in order: the library's name alone (LD_LIBRARY_PATH, the binary's RUNPATH, the
-// system's cache), then $CUDA_HOME's, the build's toolkit's and the usual CUDA install folders (extras/CUPTI/lib64,
-// lib64, targets/x86_64-linux/lib). NVIDIA's Python wheels are not searched: put their folder on LD_LIBRARY_PATH.
+// Where bench_llama looks for CUPTI (bench/cuda_library.hpp): by name, then extras/CUPTI/lib64, lib64,
+// targets/x86_64-linux/lib and lib of $CUDA_HOME, the build's toolkit and the usual CUDA install folders.
 std::vector<std::string> cupti_candidates();
 
 // The loaded API (loaded once, on first use), or nullptr with *why saying what was tried and the fix.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bench/cublas_api.hpp"
 #include "bench/cuda_check.hpp"
 
 namespace bench {
@@ -63,9 +64,10 @@ DeviceInfo query_device(int index, const Nvml& nvml) {
   d.cuda_runtime_version = cuda_version_text(runtime);
   d.cuda_driver_version = cuda_version_text(driver);
   int major = 0, minor = 0, patch = 0;
-  cublasGetProperty(MAJOR_VERSION, &major);
-  cublasGetProperty(MINOR_VERSION, &minor);
-  cublasGetProperty(PATCH_LEVEL, &patch);
+  const CublasApi& cublas = cublas_api();  // loaded here, so a run without cuBLAS stops before it writes anything
+  cublas.GetProperty(MAJOR_VERSION, &major);
+  cublas.GetProperty(MINOR_VERSION, &minor);
+  cublas.GetProperty(PATCH_LEVEL, &patch);
   d.cublas_version = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
   d.driver_version = nvml.available() ? nvml.driver_version() : "";
   if (d.driver_version.empty()) d.driver_version = proc_driver_version();
