@@ -7,7 +7,7 @@
 #include <set>
 
 #include "bench/device_kind.hpp"
-#include "bench/variants.hpp"
+#include "bench/variant_list.hpp"
 #include "roofline/machine_spec.hpp"
 #include "roofline/model_config.hpp"
 
@@ -106,7 +106,7 @@ const char* l2_mode_name(L2Mode mode) { return mode == L2Mode::kCold ? "cold" : 
 
 std::vector<std::string> known_impls() {
   std::vector<std::string> names = {"hand", "cublas"};
-  for (const auto& variant : variants()) names.emplace_back(variant.name);
+  for (const auto& variant : variant_list()) names.push_back(variant.name);
   return names;
 }
 
@@ -203,7 +203,9 @@ Options parse_cli(const std::vector<std::string>& args) {
         if (std::find(known.begin(), known.end(), impl) == known.end()) {
           std::string valid;
           for (const auto& name : known) valid += (valid.empty() ? "" : ", ") + name;
-          throw UsageError("--impl: unknown \"" + impl + "\"; use " + valid);
+          throw UsageError(
+              "--impl: unknown \"" + impl + "\"; use " + valid +
+              (variant_list().empty() ? " (this bench_llama was built without CUDA: it has no kernels)" : ""));
         }
       }
     } else if (arg == "--allow-variants") {
@@ -211,8 +213,9 @@ Options parse_cli(const std::vector<std::string>& args) {
       o.allowed_variants.emplace();
       if (v != "none") {
         for (const auto& name : split_list("--allow-variants", v)) {
-          const bool known = std::any_of(variants().begin(), variants().end(),
-                                         [&](const kernels::GemmVariant& variant) { return name == variant.name; });
+          const auto list = variant_list();
+          const bool known =
+              std::any_of(list.begin(), list.end(), [&](const VariantEntry& variant) { return name == variant.name; });
           if (!known) {
             throw UsageError("--allow-variants: \"" + name +
                              "\" is not a hand-written variant; name variants from bench_llama --list-variants, or "

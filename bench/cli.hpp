@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/variants.hpp"
+#include "bench/variant_list.hpp"
 #include "roofline/sweep.hpp"
 
 namespace bench {

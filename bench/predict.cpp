@@ -7,7 +7,7 @@
 #include "bench/env_record.hpp"
 #include "bench/plot.hpp"
 #include "bench/run_folder.hpp"
-#include "bench/variants.hpp"
+#include "bench/variant_list.hpp"
 #include "roofline/csv.hpp"
 
 namespace bench {
@@ -77,7 +77,12 @@ void print_variants(std::ostream& out, const AllowedVariants& allowed) {
   out << std::left << std::setw(34) << "variant" << std::setw(8) << "min_sm" << std::setw(8) << "max_sm" << std::setw(9)
       << "allowed"
       << "rank\n";
-  for (const auto& v : variants()) {
+  const std::vector<VariantEntry> list = variant_list();
+  if (list.empty()) {
+    out << "# none: this bench_llama was built without the CUDA Toolkit, so it has no kernels; build it where the CUDA "
+           "Toolkit is installed (tools/build.sh) to see and run them\n";
+  }
+  for (const auto& v : list) {
     out << std::left << std::setw(34) << v.name << std::setw(8) << v.min_sm << std::setw(8)
         << (v.max_sm == 0 ? std::string("-") : std::to_string(v.max_sm)) << std::setw(9)
         << (variant_allowed(allowed, v.name) ? "yes" : "no") << v.rank << '\n';

@@ -22,8 +22,10 @@ const std::vector<kernels::GemmVariant>& variants() {
   return all;
 }
 
-bool variant_allowed(const AllowedVariants& allowed, const std::string& name) {
-  return !allowed || std::find(allowed->begin(), allowed->end(), name) != allowed->end();
+std::vector<VariantEntry> variant_list() {
+  std::vector<VariantEntry> list;
+  for (const auto& v : variants()) list.push_back({v.name, v.min_sm, v.max_sm, v.rank});
+  return list;
 }
 
 const kernels::GemmVariant* choose_variant(const kernels::GemmArgs& args, const std::string& impl, int sm,

@@ -6,17 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/variant_list.hpp"
 #include "kernels/gemm_args.cuh"
 
 namespace bench {
 
 const std::vector<kernels::GemmVariant>& variants();
-
-// The variants a run may launch (--allow-variants): empty optional, every variant of the table; otherwise only the
-// named ones (an empty list: none). A variant that has never run on this GPU, or failed its test there, is kept out of
-// a sweep this way, so that `hand` cannot send the sweep's points to it.
-using AllowedVariants = std::optional<std::vector<std::string>>;
-bool variant_allowed(const AllowedVariants& allowed, const std::string& name);
 
 // The variant `impl` means for a problem on a device of compute capability `sm` (major * 10 + minor): for "hand", the
 // first of the table that is allowed and supports and suits it; for a variant's name, that variant if it is allowed

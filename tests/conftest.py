@@ -30,6 +30,21 @@ def bench_llama() -> Path:
 
 
 @pytest.fixture(scope="session")
+def bench_llama_without_cuda() -> Path:
+    """bench_llama built without CUDA (the host preset). tools/run_tests.sh names it in $BENCH_LLAMA_WITHOUT_CUDA, and
+    then it must exist."""
+    named = os.environ.get("BENCH_LLAMA_WITHOUT_CUDA")
+    if named:
+        path = Path(named)
+        assert path.is_file(), f"BENCH_LLAMA_WITHOUT_CUDA={named} does not exist; build it first (tools/build.sh host)"
+        return path
+    path = ROOT / "build" / "host" / "bench" / "bench_llama"
+    if path.is_file():
+        return path
+    pytest.skip("bench_llama without CUDA is not built; run tools/build.sh host (or set BENCH_LLAMA_WITHOUT_CUDA)")
+
+
+@pytest.fixture(scope="session")
 def bench_llama_emulated() -> Path:
     """The built bench_llama_emulated (the emu preset). tools/run_tests.sh names it in $BENCH_LLAMA_EMULATED, and
     then it must exist."""

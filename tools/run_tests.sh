@@ -15,6 +15,10 @@ git ls-files -- '*.cpp' '*.hpp' '*.cu' '*.cuh' | xargs clang-format --dry-run --
 echo "== C++ unit tests"
 ctest --preset ci -L unit
 
+echo "== without CUDA (preset host: roofline/ and bench_llama's GPU-free modes, as a machine without nvcc builds them)"
+tools/build.sh host
+ctest --preset host
+
 echo "== C++ GPU tests (each skips, with its reason, where there is no GPU)"
 ctest --preset ci -L gpu
 build/ci/tests/kernels/kernels_gpu_tests --gtest_brief=1 2>&1 | grep -m1 "GPU test not run" || true
@@ -34,4 +38,5 @@ ctest --preset emu-asan
 
 echo "== end-to-end (bench_llama, and its measured path on the emulator), script and SASS tests (pytest)"
 BENCH_LLAMA="$PWD/build/ci/bench/bench_llama" BENCH_LLAMA_PYTHON="$PWD/.venv/bin/python" BENCH_LLAMA_BUILD="$PWD/build/ci" \
-  BENCH_LLAMA_EMULATED="$PWD/build/emu/bench/bench_llama_emulated" .venv/bin/python -m pytest -q tests
+  BENCH_LLAMA_EMULATED="$PWD/build/emu/bench/bench_llama_emulated" \
+  BENCH_LLAMA_WITHOUT_CUDA="$PWD/build/host/bench/bench_llama" .venv/bin/python -m pytest -q tests

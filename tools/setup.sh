@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what bench_llama needs and is missing, on Debian or Ubuntu (as root, or with sudo): the C++ dependencies
 # from the distribution, and a Python virtual environment (.venv) with requirements.txt. Safe to run again: it only
-# installs what is missing. The CUDA Toolkit (12 or newer) comes from NVIDIA and must already be installed.
+# installs what is missing. The CUDA Toolkit (12 or newer) comes from NVIDIA and must already be installed, except for
+# the host preset (tools/setup.sh host), which builds only what needs no CUDA.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+preset=${1:-}
 
 packages=(cmake ninja-build g++ libbenchmark-dev libspdlog-dev libfmt-dev libgtest-dev nlohmann-json3-dev
           clang-format libboost-context-dev)
@@ -20,11 +22,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! command -v nvcc >/dev/null; then
+if [ "$preset" != host ] && ! command -v nvcc >/dev/null; then
   if [ -x /usr/local/cuda/bin/nvcc ]; then
     echo "setup: nvcc is not on PATH; add /usr/local/cuda/bin to PATH (the scripts do it for you)"
   else
-    echo "setup: no CUDA Toolkit found (nvcc). Install CUDA Toolkit 12 or newer from NVIDIA, then run this again." >&2
+    echo "setup: no CUDA Toolkit found (nvcc). Install CUDA Toolkit 12 or newer from NVIDIA, then run this again;" \
+      "without it, tools/build.sh host builds bench_llama's GPU-free modes (--predict, --list, --spec, --schema)." >&2
     exit 2
   fi
 fi

@@ -1,0 +1,31 @@
+# The build without CUDA (no nvcc, or BENCH_LLAMA_CUDA=OFF): roofline/ and its tests, and bench_llama with its GPU-free
+# modes (--predict, --list, --spec, --schema), compiled from the same sources as the full build with no CUDA header
+# and no CUDA library. bench/without_cuda.cpp stands in for the kernels' table (none) and the measured mode (it says
+# how to get a build that measures).
+
+include(bench_llama_deps)
+include(bench_llama_targets)
+set(CMAKE_CUDA_ARCHITECTURES "none")  # what build_archs records: no kernels
+include(bench_llama_build_info)
+
+add_subdirectory(roofline)
+
+add_executable(bench_llama
+  bench/cli.cpp
+  bench/env_record.cpp
+  bench/main.cpp
+  bench/plot.cpp
+  bench/predict.cpp
+  bench/run_folder.cpp
+  bench/without_cuda.cpp
+  ${BENCH_LLAMA_BUILD_INFO_CPP})
+add_dependencies(bench_llama bench_llama_git_commit)
+target_include_directories(bench_llama PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_llama PRIVATE bench_llama_roofline spdlog::spdlog fmt::fmt nlohmann_json::nlohmann_json)
+set_target_properties(bench_llama PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)  # where the full build has it
+bench_llama_warnings(bench_llama)
+
+if(BENCH_LLAMA_BUILD_TESTS)
+  enable_testing()
+  add_subdirectory(tests/roofline)
+endif()
