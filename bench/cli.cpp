@@ -110,180 +110,214 @@ std::vector<std::string> known_impls() {
   return names;
 }
 
-Options parse_cli(const std::vector<std::string>& args) {
-  Options o;
-  std::optional<std::string> batch, seq, candidates;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    if (arg.rfind("--benchmark_repetitions=", 0) == 0) {  // bench_llama's repetitions are its samples: --repetitions
-      o.repetitions = static_cast<int>(parse_int("--benchmark_repetitions", arg.substr(24), 1, 10000));
-      continue;
-    }
-    if (arg.rfind("--benchmark_filter=", 0) == 0) {
-      const std::string filter = arg.substr(19);
-      try {
-        std::regex check(filter.rfind('-', 0) == 0 ? filter.substr(1) : filter);
-      } catch (const std::regex_error& e) {
-        throw UsageError("--benchmark_filter: \"" + filter + "\" is not a valid regular expression (" + e.what() +
-                         "); e.g. --benchmark_filter='q_proj/init'");
-      }
-    }
-    if (arg.rfind("--benchmark_", 0) == 0) {
-      const std::string name =
-          arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
-      for (const auto& [refused, instead] : kRefusedBenchmarkFlags) {
-        if (name == refused) throw UsageError("--" + refused + " is not supported: " + instead);
-      }
-      if (name == "benchmark_out") {  // Google Benchmark would exit(1) mid-run on a file it cannot open
-        const std::string file = arg.find('=') == std::string::npos ? "" : arg.substr(arg.find('=') + 1);
-        if (file.empty()) throw UsageError("--benchmark_out needs a file, e.g. --benchmark_out=gb.json");
-        std::error_code ec;
-        const bool existed = std::filesystem::exists(file, ec);
-        std::FILE* probe = std::fopen(file.c_str(), "a");
-        if (!probe) throw UsageError("--benchmark_out=" + file + " cannot be written; choose a writable file");
-        std::fclose(probe);
-        if (!existed) std::filesystem::remove(file, ec);  // a probe leaves nothing behind
-      }
-      if (kBenchmarkFlags.count(name) == 0) {
-        throw UsageError("unknown Google Benchmark flag \"" + arg +
-                         "\"; see bench_llama --help for the --benchmark_* "
-                         "flags");
-      }
-      o.benchmark_args.push_back(arg);
-      continue;
-    }
-    std::optional<std::string> inline_value;
-    if (const std::size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    auto value = [&]() -> std::string {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
-        throw UsageError(arg + " needs a value; see bench_llama --help");
-      }
-      return args[++i];
-    };
-    auto no_value = [&]() {
-      if (inline_value) throw UsageError(arg + " takes no value; write it alone");
-    };
-    if (arg == "--help" || arg == "-h") {
-      no_value();
-      o.help = true;
-    } else if (arg == "--schema") {
-      no_value();
-      o.schema = true;
-    } else if (arg == "--gpu") {
-      const std::string v = value();
-      if (v == "all") {
-        o.all_gpus = true;
-      } else {
-        try {
-          o.gpu = static_cast<int>(parse_int("--gpu", v, 0, 1023));
-        } catch (const UsageError& e) {
-          throw UsageError(std::string(e.what()) + ", or all");
-        }
-      }
-    } else if (arg == "--model") {
-      o.model = value();
-      if (o.model.empty()) throw UsageError("--model needs a built-in name (llama-33b) or a config.json path");
-    } else if (arg == "--phase") {
-      const std::string v = value();
-      o.sweep.phases = v == "all" ? roofline::all_phases()
-                                  : parse_names<roofline::Phase>("--phase", v, roofline::parse_phase,
-                                                                 "init, ar, medusa (or all alone)");
-    } else if (arg == "--candidates") {
-      candidates = value();
-    } else if (arg == "--ops") {
-      o.sweep.ops = parse_names<roofline::Op>("--ops", value(), roofline::parse_op, roofline::op_names());
-    } else if (arg == "--impl") {
-      o.impls = split_list("--impl", value());
-      const auto known = known_impls();
-      for (const auto& impl : o.impls) {
-        if (std::find(known.begin(), known.end(), impl) == known.end()) {
-          std::string valid;
-          for (const auto& name : known) valid += (valid.empty() ? "" : ", ") + name;
-          throw UsageError(
-              "--impl: unknown \"" + impl + "\"; use " + valid +
-              (variant_list().empty() ? " (this bench_llama was built without CUDA: it has no kernels)" : ""));
-        }
-      }
-    } else if (arg == "--allow-variants") {
-      const std::string v = value();
-      o.allowed_variants.emplace();
-      if (v != "none") {
-        for (const auto& name : split_list("--allow-variants", v)) {
-          const auto list = variant_list();
-          const bool known =
-              std::any_of(list.begin(), list.end(), [&](const VariantEntry& variant) { return name == variant.name; });
-          if (!known) {
-            throw UsageError("--allow-variants: \"" + name +
-                             "\" is not a hand-written variant; name variants from bench_llama --list-variants, or "
-                             "write none alone");
-          }
-          o.allowed_variants->push_back(name);
-        }
-      }
-    } else if (arg == "--list-variants") {
-      no_value();
-      o.list_variants = true;
-    } else if (arg == "--batch") {
-      batch = value();
-    } else if (arg == "--seq") {
-      seq = value();
-    } else if (arg == "--dtype") {
-      o.sweep.dtypes = parse_names<roofline::Dtype>("--dtype", value(), roofline::parse_dtype, "fp16, bf16");
-    } else if (arg == "--l2") {
-      const std::string v = value();
-      if (v == "cold") {
-        o.l2 = L2Mode::kCold;
-      } else if (v == "warm") {
-        o.l2 = L2Mode::kWarm;
-      } else {
-        throw UsageError("--l2: unknown \"" + v + "\"; use cold (flush L2 before each timed launch) or warm");
-      }
-    } else if (arg == "--out") {
-      o.out = value();
-      if (o.out.empty()) throw UsageError("--out needs a folder path");
-    } else if (arg == "--quick") {
-      no_value();
-      o.quick = true;
-    } else if (arg == "--list") {
-      no_value();
-      o.list = true;
-    } else if (arg == "--predict") {
-      no_value();
-      o.predict = true;
-    } else if (arg == "--spec") {
-      o.spec = value();
-      if (o.spec != "list" && roofline::find_machine_spec(o.spec) == nullptr) {
-        throw UsageError("--spec: unknown GPU \"" + o.spec + "\"; use one of " + roofline::machine_spec_names() +
-                         " (bench_llama --spec list shows them)");
-      }
-    } else if (arg == "--repetitions") {
-      o.repetitions = static_cast<int>(parse_int("--repetitions", value(), 1, 10000));
-    } else if (arg == "--log-level") {
-      o.log_level = value();
-      if (kLogLevels.count(o.log_level) == 0) {
-        throw UsageError("--log-level: unknown \"" + o.log_level + "\"; use trace, debug, info, warn, error or off");
-      }
-    } else if (arg == "--quiet") {
-      no_value();
-      o.log_level = "warn";
-    } else if (arg == "--counters") {
-      no_value();
-      o.counters = true;
-    } else if (arg == "--no-gate") {
-      no_value();
-      o.gate = false;
-    } else if (arg == "--no-plot") {
-      no_value();
-      o.plot = false;
-    } else {
-      throw UsageError("unknown option \"" + args[i] + "\"; see bench_llama --help");
+namespace {
+
+// One flag as the command line is read: its name, and its value (after '=' or as the next argument) when it takes one.
+class Flag {
+ public:
+  Flag(const std::vector<std::string>& args, std::size_t& i) : args_(args), i_(i), name_(args[i]) {
+    if (const std::size_t eq = name_.find('='); name_.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inline_value_ = name_.substr(eq + 1);
+      name_ = name_.substr(0, eq);
     }
   }
-  if (o.allowed_variants) {  // a variant named with --impl must be allowed too, whichever flag came first
+  bool is(const char* name) const { return name_ == name; }
+  std::string value() {
+    if (inline_value_) return *inline_value_;
+    if (i_ + 1 >= args_.size() || args_[i_ + 1].rfind("--", 0) == 0) {
+      throw UsageError(name_ + " needs a value; see bench_llama --help");
+    }
+    return args_[++i_];
+  }
+  // A switch: true, once it is checked that no value was written with it.
+  bool on() const {
+    if (inline_value_) throw UsageError(name_ + " takes no value; write it alone");
+    return true;
+  }
+
+ private:
+  const std::vector<std::string>& args_;
+  std::size_t& i_;
+  std::string name_;
+  std::optional<std::string> inline_value_;
+};
+
+// The grid flags, kept as written until every flag is read: --quick sets a grid that --batch and --seq then replace,
+// and --candidates needs the phases.
+struct GridFlags {
+  std::optional<std::string> batch, seq, candidates;
+};
+
+// A --benchmark_* flag: its repetitions become bench_llama's, the others it honours are checked and passed to Google
+// Benchmark, and the rest are refused with what to do instead.
+void benchmark_flag(const std::string& arg, Options& o) {
+  if (arg.rfind("--benchmark_repetitions=", 0) == 0) {  // bench_llama's repetitions are its samples: --repetitions
+    o.repetitions = static_cast<int>(parse_int("--benchmark_repetitions", arg.substr(24), 1, 10000));
+    return;
+  }
+  if (arg.rfind("--benchmark_filter=", 0) == 0) {
+    const std::string filter = arg.substr(19);
+    try {
+      std::regex check(filter.rfind('-', 0) == 0 ? filter.substr(1) : filter);
+    } catch (const std::regex_error& e) {
+      throw UsageError("--benchmark_filter: \"" + filter + "\" is not a valid regular expression (" + e.what() +
+                       "); e.g. --benchmark_filter='q_proj/init'");
+    }
+  }
+  const std::size_t eq = arg.find('=');
+  const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+  for (const auto& [refused, instead] : kRefusedBenchmarkFlags) {
+    if (name == refused) throw UsageError("--" + refused + " is not supported: " + instead);
+  }
+  if (name == "benchmark_out") {  // Google Benchmark would exit(1) mid-run on a file it cannot open
+    const std::string file = eq == std::string::npos ? "" : arg.substr(eq + 1);
+    if (file.empty()) throw UsageError("--benchmark_out needs a file, e.g. --benchmark_out=gb.json");
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(file, ec);
+    std::FILE* probe = std::fopen(file.c_str(), "a");
+    if (!probe) throw UsageError("--benchmark_out=" + file + " cannot be written; choose a writable file");
+    std::fclose(probe);
+    if (!existed) std::filesystem::remove(file, ec);  // a probe leaves nothing behind
+  }
+  if (kBenchmarkFlags.count(name) == 0) {
+    throw UsageError("unknown Google Benchmark flag \"" + arg +
+                     "\"; see bench_llama --help for the --benchmark_* flags");
+  }
+  o.benchmark_args.push_back(arg);
+}
+
+// What the run does: print something, predict, or measure (and how much it says while it does).
+bool mode_flag(Flag& f, Options& o) {
+  if (f.is("--help") || f.is("-h")) {
+    o.help = f.on();
+  } else if (f.is("--schema")) {
+    o.schema = f.on();
+  } else if (f.is("--list")) {
+    o.list = f.on();
+  } else if (f.is("--list-variants")) {
+    o.list_variants = f.on();
+  } else if (f.is("--predict")) {
+    o.predict = f.on();
+  } else if (f.is("--spec")) {
+    o.spec = f.value();
+    if (o.spec != "list" && roofline::find_machine_spec(o.spec) == nullptr) {
+      throw UsageError("--spec: unknown GPU \"" + o.spec + "\"; use one of " + roofline::machine_spec_names() +
+                       " (bench_llama --spec list shows them)");
+    }
+  } else if (f.is("--log-level")) {
+    o.log_level = f.value();
+    if (kLogLevels.count(o.log_level) == 0) {
+      throw UsageError("--log-level: unknown \"" + o.log_level + "\"; use trace, debug, info, warn, error or off");
+    }
+  } else if (f.is("--quiet")) {
+    f.on();
+    o.log_level = "warn";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Which points: the model, phases, operators, dtypes and the grid.
+bool sweep_flag(Flag& f, Options& o, GridFlags& grid) {
+  if (f.is("--model")) {
+    o.model = f.value();
+    if (o.model.empty()) throw UsageError("--model needs a built-in name (llama-33b) or a config.json path");
+  } else if (f.is("--phase")) {
+    const std::string v = f.value();
+    o.sweep.phases = v == "all" ? roofline::all_phases()
+                                : parse_names<roofline::Phase>("--phase", v, roofline::parse_phase,
+                                                               "init, ar, medusa (or all alone)");
+  } else if (f.is("--ops")) {
+    o.sweep.ops = parse_names<roofline::Op>("--ops", f.value(), roofline::parse_op, roofline::op_names());
+  } else if (f.is("--dtype")) {
+    o.sweep.dtypes = parse_names<roofline::Dtype>("--dtype", f.value(), roofline::parse_dtype, "fp16, bf16");
+  } else if (f.is("--quick")) {
+    o.quick = f.on();
+  } else if (f.is("--batch")) {
+    grid.batch = f.value();
+  } else if (f.is("--seq")) {
+    grid.seq = f.value();
+  } else if (f.is("--candidates")) {
+    grid.candidates = f.value();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Who computes the points: hand, cuBLAS or named variants, and which variants `hand` may choose.
+bool impl_flag(Flag& f, Options& o) {
+  if (f.is("--impl")) {
+    o.impls = split_list("--impl", f.value());
+    const auto known = known_impls();
+    for (const auto& impl : o.impls) {
+      if (std::find(known.begin(), known.end(), impl) == known.end()) {
+        std::string valid;
+        for (const auto& name : known) valid += (valid.empty() ? "" : ", ") + name;
+        throw UsageError(
+            "--impl: unknown \"" + impl + "\"; use " + valid +
+            (variant_list().empty() ? " (this bench_llama was built without CUDA: it has no kernels)" : ""));
+      }
+    }
+  } else if (f.is("--allow-variants")) {
+    const std::string v = f.value();
+    o.allowed_variants.emplace();
+    if (v == "none") return true;
+    const auto list = variant_list();
+    for (const auto& name : split_list("--allow-variants", v)) {
+      if (std::none_of(list.begin(), list.end(), [&](const VariantEntry& variant) { return name == variant.name; })) {
+        throw UsageError("--allow-variants: \"" + name +
+                         "\" is not a hand-written variant; name variants from bench_llama --list-variants, or "
+                         "write none alone");
+      }
+      o.allowed_variants->push_back(name);
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// How the points are measured, and where the results go.
+bool run_flag(Flag& f, Options& o) {
+  if (f.is("--gpu")) {
+    const std::string v = f.value();
+    if (v == "all") {
+      o.all_gpus = true;
+      return true;
+    }
+    try {
+      o.gpu = static_cast<int>(parse_int("--gpu", v, 0, 1023));
+    } catch (const UsageError& e) {
+      throw UsageError(std::string(e.what()) + ", or all");
+    }
+  } else if (f.is("--l2")) {
+    const std::string v = f.value();
+    if (v != "cold" && v != "warm") {
+      throw UsageError("--l2: unknown \"" + v + "\"; use cold (flush L2 before each timed launch) or warm");
+    }
+    o.l2 = v == "cold" ? L2Mode::kCold : L2Mode::kWarm;
+  } else if (f.is("--out")) {
+    o.out = f.value();
+    if (o.out.empty()) throw UsageError("--out needs a folder path");
+  } else if (f.is("--repetitions")) {
+    o.repetitions = static_cast<int>(parse_int("--repetitions", f.value(), 1, 10000));
+  } else if (f.is("--counters")) {
+    o.counters = f.on();
+  } else if (f.is("--no-gate")) {
+    o.gate = !f.on();
+  } else if (f.is("--no-plot")) {
+    o.plot = !f.on();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// What holds only for the flags together, whatever their order.
+void check_together(Options& o, const GridFlags& grid) {
+  if (o.allowed_variants) {  // a variant named with --impl must be allowed too
     for (const auto& impl : o.impls) {
       if (impl != "hand" && impl != "cublas" && !variant_allowed(o.allowed_variants, impl)) {
         std::string allowed;
@@ -299,10 +333,10 @@ Options parse_cli(const std::vector<std::string>& args) {
     o.sweep.seq_lens = quick.seq_lens;
     o.sweep.candidates = quick.candidates;
   }
-  if (batch) o.sweep.batches = parse_int_list("--batch", *batch, kMaxBatch);
-  if (seq) o.sweep.seq_lens = parse_int_list("--seq", *seq, kMaxSeqLen);
-  if (candidates) {
-    o.sweep.candidates = parse_int_list("--candidates", *candidates, kMaxCandidates);
+  if (grid.batch) o.sweep.batches = parse_int_list("--batch", *grid.batch, kMaxBatch);
+  if (grid.seq) o.sweep.seq_lens = parse_int_list("--seq", *grid.seq, kMaxSeqLen);
+  if (grid.candidates) {
+    o.sweep.candidates = parse_int_list("--candidates", *grid.candidates, kMaxCandidates);
     const auto& phases = o.sweep.phases;
     if (std::find(phases.begin(), phases.end(), roofline::Phase::kMedusa) == phases.end()) {
       throw UsageError(
@@ -313,6 +347,24 @@ Options parse_cli(const std::vector<std::string>& args) {
   if (o.predict && o.spec.empty()) {
     throw UsageError("--predict needs a GPU to predict for: add --spec NAME, one of " + roofline::machine_spec_names());
   }
+}
+
+}  // namespace
+
+Options parse_cli(const std::vector<std::string>& args) {
+  Options o;
+  GridFlags grid;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind("--benchmark_", 0) == 0) {
+      benchmark_flag(args[i], o);
+      continue;
+    }
+    Flag flag(args, i);
+    if (!mode_flag(flag, o) && !sweep_flag(flag, o, grid) && !impl_flag(flag, o) && !run_flag(flag, o)) {
+      throw UsageError("unknown option \"" + args[i] + "\"; see bench_llama --help");
+    }
+  }
+  check_together(o, grid);
   return o;
 }
 
