@@ -2,7 +2,7 @@
 // model (and a grouped-query config), every benchmark name is unique and every planned point is reported by exactly
 // one benchmark per implementation. (Names once carried only the first point's b and "s*", so prefill linears with
 // the same b*s but other b collapsed onto one name, and the reporter wrote rows for the wrong points.)
-#include "bench/benchmark_plan.hpp"
+#include "bench/sweep/benchmark_plan.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "bench/cli.hpp"
+#include "bench/app/cli.hpp"
 
 #include <gtest/gtest.h>
 

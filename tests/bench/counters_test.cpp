@@ -1,10 +1,10 @@
 // Needs no GPU: CUPTI's host API knows each chip's counters, so every metric bench_llama reads is checked against
 // the chips of the GPUs it is used on, with the replay passes collecting them takes.
-#include "bench/counters.hpp"
+#include "bench/gpu/counters.hpp"
 
 #include <gtest/gtest.h>
 
-#include "bench/cupti_api.hpp"
+#include "bench/gpu/cupti_api.hpp"
 
 namespace bench {
 namespace {

@@ -1,6 +1,6 @@
 // cuBLAS is loaded at run time, so that the GPU-free modes load no CUDA library: where bench_llama looks for it, and
 // that the build's own cuBLAS binds every function bench/ calls (no GPU needed to load it).
-#include "bench/cublas_api.hpp"
+#include "bench/gpu/cublas_api.hpp"
 
 #include <gtest/gtest.h>
 

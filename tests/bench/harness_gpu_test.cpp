@@ -6,12 +6,12 @@
 #include <optional>
 #include <thread>
 
-#include "bench/clock_probe.hpp"
-#include "bench/counters.hpp"
-#include "bench/cuda_raii.hpp"
-#include "bench/nvml.hpp"
-#include "bench/sampler.hpp"
-#include "bench/stats.hpp"
+#include "bench/gpu/counters.hpp"
+#include "bench/gpu/cuda_raii.hpp"
+#include "bench/gpu/nvml.hpp"
+#include "bench/timing/clock_probe.hpp"
+#include "bench/timing/sampler.hpp"
+#include "bench/timing/stats.hpp"
 #include "gpu_test_support.hpp"
 #include "kernels/roofs.cuh"
 

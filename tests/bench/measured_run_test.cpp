@@ -1,5 +1,5 @@
 // The sweep's record in env.json, on the CPU: it says which hand-written variants the run was allowed to use.
-#include "bench/measured_run.hpp"
+#include "bench/app/measured_run.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,11 +2,11 @@
 // parsing of driver metadata.
 #include <gtest/gtest.h>
 
-#include "bench/cuda_check.hpp"
-#include "bench/nvml.hpp"
-#include "bench/point_rows.hpp"
-#include "bench/stats.hpp"
-#include "bench/sweep_tasks.hpp"
+#include "bench/gpu/cuda_check.hpp"
+#include "bench/gpu/nvml.hpp"
+#include "bench/rows/point_rows.hpp"
+#include "bench/sweep/sweep_tasks.hpp"
+#include "bench/timing/stats.hpp"
 #include "roofline/csv.hpp"
 
 namespace bench {

@@ -1,11 +1,15 @@
 // The sink of a sweep's rows, on the CPU with made-up measurements: what each task writes to roofline.csv and
 // samples.csv, the counts, the roofs of each ceiling pass, and the rejudging against the roofs interpolated in time.
-#include "bench/row_sink.hpp"
+#include "bench/rows/row_sink.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -199,6 +203,26 @@ TEST_F(RowSinkTest, AFailedCeilingRaisesNoRoof) {
   EXPECT_EQ(sink.counts().error, 1);
   EXPECT_EQ(sink.counts().ok, 1);  // no measured roof and no datasheet: the point is not judged, not wrong
   EXPECT_EQ(rows().at(1, "roof_source"), "");
+}
+
+TEST_F(RowSinkTest, TheProgressLineCountsTheTasksAndSaysWhatEachFound) {
+  std::ostringstream log;
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  RowSink sink(folder_.string(), context(), 2, 0);
+  sink.finished(dram_ceiling("start"), timed(1e-3, 1));
+  Measurement invalid;
+  invalid.status = roofline::kStatusInvalid;
+  invalid.reason = "relative error 0.5 above the fp16 tolerance 0.01";
+  sink.finished(point_task(plan_, "gemm_mma_64x64"), invalid);
+  spdlog::set_default_logger(previous);
+  const std::string text = log.str();
+  EXPECT_NE(text.find("[1/2] ceiling/dram_read: 1000.0 us, 0 TFLOP/s, 1000 GB/s |"), std::string::npos) << text;
+  EXPECT_NE(text.find("[2/2] o_proj/ar/b1/s512/gemm_mma_64x64: invalid: relative error 0.5"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("elapsed, ~0s left"), std::string::npos) << text;
+  EXPECT_EQ(sink.counts().invalid, 1);
 }
 
 }  // namespace

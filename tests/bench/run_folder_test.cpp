@@ -1,4 +1,4 @@
-#include "bench/run_folder.hpp"
+#include "bench/app/run_folder.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bench/cli.hpp"
+#include "bench/app/cli.hpp"
 
 namespace bench {
 namespace {

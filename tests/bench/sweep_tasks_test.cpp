@@ -1,6 +1,6 @@
 // The tasks of a sweep, on the CPU: the ceilings before and after the points whatever the filter says, one timed
 // task per measurement and implementation, and the points that cannot run here as skipped tasks that say why.
-#include "bench/sweep_tasks.hpp"
+#include "bench/sweep/sweep_tasks.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/device_kind.hpp"
+#include "bench/app/device_kind.hpp"
 #include "roofline/model_config.hpp"
 #include "roofline/sweep.hpp"
 

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <random>
 
-#include "bench/clock_probe.hpp"
-#include "bench/nvml.hpp"
-#include "bench/point_rows.hpp"
-#include "bench/sampler.hpp"
-#include "bench/stats.hpp"
+#include "bench/gpu/nvml.hpp"
+#include "bench/rows/point_rows.hpp"
+#include "bench/timing/clock_probe.hpp"
+#include "bench/timing/sampler.hpp"
+#include "bench/timing/stats.hpp"
 
 namespace bench {
 namespace {

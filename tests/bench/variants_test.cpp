@@ -3,7 +3,7 @@
 // variant named with --impl that cannot run it says why, cuBLAS can take every shape, and --allow-variants keeps
 // `hand` to the variants it names. supports() and suits() read
 // shapes, strides and pointer alignment only: gemm_args() leaves the pointers null, and no GPU is touched.
-#include "bench/variants.hpp"
+#include "bench/sweep/variants.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/problem_buffers.hpp"
+#include "bench/point/problem_buffers.hpp"
 #include "roofline/plan.hpp"
 
 namespace bench {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "bench/cublas_gemm.hpp"
-#include "bench/problem_buffers.hpp"
-#include "bench/validate.hpp"
+#include "bench/point/cublas_gemm.hpp"
+#include "bench/point/problem_buffers.hpp"
+#include "bench/point/validate.hpp"
 #include "gpu_test_support.hpp"
 #include "kernels/variants.cuh"
 #include "roofline/operators.hpp"

@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "bench/cli.hpp"
+#include "bench/app/cli.hpp"
 #include "roofline/model_config.hpp"
 #include "roofline/plan.hpp"
 

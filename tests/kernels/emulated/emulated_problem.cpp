@@ -10,7 +10,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "bench/problem_args.hpp"
+#include "bench/point/problem_args.hpp"
 #include "emulator/emulator.hpp"
 #include "kernels/fill.cuh"
 

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "bench/tolerance.hpp"
+#include "bench/point/tolerance.hpp"
 #include "emulated_cases.hpp"
 
 namespace {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/tolerance.hpp"
+#include "bench/point/tolerance.hpp"
 #include "emulated_cases.hpp"
 #include "emulated_problem.hpp"
 #include "emulator/emulator.hpp"
