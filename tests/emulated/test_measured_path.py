@@ -200,6 +200,13 @@ def test_a_grid_of_every_phase_on_a_gqa_model_in_bf16_warm_with_a_named_variant(
     named = measured[measured["impl"] == "gemm_mma_64x64"]
     assert (named.loc[named["status"] == "ok", "variant"] == "gemm_mma_64x64").all() and (named["status"] == "ok").any()
     assert named.loc[named["status"] == "skipped", "reason"].notna().all()  # the shapes it does not take say so
+    # Rows in run order: the start ceilings, then each measurement's implementations in turn (a point the variant does
+    # not take where the sweep passed it, not ahead of everything), then the end ceilings.
+    passes = rows["ceiling_pass"].fillna("")
+    assert [p for i, p in enumerate(passes) if i == 0 or p != passes.iloc[i - 1]] == ["start", "", "end"]
+    impls = measured["impl"].tolist()
+    turns = [impl for i, impl in enumerate(impls) if i == 0 or impl != impls[i - 1]]
+    assert turns == ["hand", "gemm_mma_64x64", "cublas"] * (len(turns) // 3), turns[:9]
     assert set(measured.loc[measured["impl"] != "gemm_mma_64x64", "status"]) == {"ok"}
     assert set(measured["dtype"]) == {"bf16"} and set(rows["l2_mode"]) == {"warm"}
     assert set(measured.loc[measured["phase"] == "medusa", "candidates"].astype(int)) == {2, 4}
