@@ -66,6 +66,9 @@ struct Options {
   double time_limit_s = 300;
   // Diagnostics printed to stderr as they are found (all are kept in diagnostics()).
   int print_limit = 20;
+  // Count each launch's memory traffic (take_traffic()). Off by default: it keeps every access of a block until the
+  // block ends.
+  bool count_traffic = false;
 };
 
 enum class Finding {
@@ -100,8 +103,29 @@ void reset();
 // reproduced by the seed and the number its findings give.
 void reset_launch_count();
 
-// Global memory. Exact-size allocations (under AddressSanitizer an access past the end is reported where it happens),
-// registered so that the emulated instructions can check their global addresses.
+// The memory traffic of one access site of one kernel, summed over a launch (Options::count_traffic): the warp-level
+// requests its lanes made (a request is the k-th execution of the site by the lanes of one warp, as a GPU issues one
+// instruction for the warp) and what the memory serves them with: 32-byte sectors for global memory; for shared
+// memory, wavefronts, the passes a request needs (lanes are served in phases of 128 bytes' worth: 32 lanes of 4 bytes,
+// 16 of 8, 8 of 16; within a phase each bank serves one 4-byte word a pass, and lanes reading one word share it).
+// A model of requests, never a time. The emulated instructions (cp.async, ldmatrix) are counted at their own width;
+// plain loads and stores only in an instrumented build, at the width the host compiler gave them, which can be
+// narrower than the GPU's (a 16-byte load split into four): compare with the kernel's SASS before trusting a ratio.
+struct TrafficCount {
+  std::string kernel;
+  std::string where;        // the source line
+  std::string instruction;  // load, store (plain C++), cp.async, ldmatrix
+  bool shared = false;      // shared memory, else global
+  bool write = false;
+  std::uint64_t requests = 0, lane_accesses = 0, bytes = 0;
+  std::uint64_t sectors = 0;     // global
+  std::uint64_t wavefronts = 0;  // shared
+};
+// The traffic of every launch since the last take_traffic(), oldest launch first.
+std::vector<TrafficCount> take_traffic();
+
+// Global memory. Exact-size allocations, 256-byte aligned as cudaMalloc's (under AddressSanitizer an access past the
+// end is reported where it happens), registered so that the emulated instructions can check their global addresses.
 void* malloc_global(std::size_t bytes);
 void free_global(void* p);
 // Whether [p, p + bytes) lies inside one allocation made by malloc_global or registered here.

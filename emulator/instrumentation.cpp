@@ -27,9 +27,17 @@ inline void plain_access(const void* p, std::size_t bytes, bool write, const voi
   Launch* launch = current_launch();
   if (!launch || !launch->thread) return;
   if (in_null_page(p)) null_page_access(p, bytes, write ? "a store" : "a load", pc);
-  if (!launch->shared.contains(p)) return;
   const Thread& t = *launch->thread;
+  const AccessKind kind = write ? AccessKind::kStore : AccessKind::kLoad;
+  if (!launch->shared.contains(p)) {
+    // Global traffic: accesses inside an allocation (a thread's own stack and the kernel's parameters are not).
+    if (launch->traffic && in_global_allocation(p, bytes)) {
+      launch->traffic->count(kind, false, t.index, Site{}, pc, reinterpret_cast<std::uintptr_t>(p), bytes);
+    }
+    return;
+  }
   const auto address = static_cast<std::uint32_t>(static_cast<const unsigned char*>(p) - launch->shared.base());
+  if (launch->traffic) launch->traffic->count(kind, true, t.index, Site{}, pc, address, bytes);
   const Accessor who = accessor(t, Site{}, pc);
   // No exception may leave a hook (the instrumented code calls it as a function that never throws): an access out of
   // bounds is reported, and the launch ends at its next switch between threads.

@@ -116,6 +116,8 @@ void complete_ldmatrix(PendingCollective& c, bool trans) {
     }
     const unsigned char* bytes = launch.shared.at(p->address, 16, who, "ldmatrix");
     launch.shared.read(p->address, 16, who);
+    if (launch.traffic)
+      launch.traffic->count(detail::AccessKind::kLdmatrix, true, reader.index, p->site, nullptr, p->address, 16);
     std::memcpy(rows[lane / 8][lane % 8], bytes, 16);
   }
   // "Warp-level matrix load instruction: ldmatrix": lane l receives, of each matrix i, row l / 4, elements 2 (l % 4)
@@ -176,6 +178,14 @@ void cp_async(std::uint32_t dst, const void* src, int cp_size, int src_size, Sit
   std::memcpy(copy.data, src, src_size);  // under AddressSanitizer, an overrun is reported here, in the kernel's frame
   std::memset(copy.data + src_size, 0, cp_size - src_size);
   launch.shared.async_issue(dst, cp_size, who);
+  if (launch.traffic) {
+    if (src_size > 0) {
+      launch.traffic->count(detail::AccessKind::kCpAsyncRead, false, t.index, site, nullptr,
+                            reinterpret_cast<std::uintptr_t>(src), static_cast<std::size_t>(src_size));
+    }
+    launch.traffic->count(detail::AccessKind::kCpAsyncWrite, true, t.index, site, nullptr, dst,
+                          static_cast<std::size_t>(cp_size));
+  }
   t.open_copies.push_back(copy);
 }
 

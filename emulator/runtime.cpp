@@ -35,6 +35,7 @@ struct State {
   int printed = 0;
   std::unordered_map<const void*, std::size_t> max_dynamic_shared;
   std::uint64_t launches = 0;
+  std::vector<TrafficCount> traffic;
 };
 
 State& state() {
@@ -565,6 +566,12 @@ DeviceModel& device() { return detail::state().device; }
 Options& options() { return detail::state().options; }
 const std::vector<Diagnostic>& diagnostics() { return detail::state().diagnostics; }
 
+std::vector<TrafficCount> take_traffic() {
+  auto& s = detail::state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return std::exchange(s.traffic, {});
+}
+
 std::vector<Diagnostic> take_diagnostics() {
   auto& s = detail::state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -594,6 +601,7 @@ void reset() {
   s.device = DeviceModel::from_environment();
   s.options = Options{};
   s.diagnostics.clear();
+  s.traffic.clear();
   s.printed = 0;
   s.max_dynamic_shared.clear();
   s.launches = 0;
@@ -673,6 +681,7 @@ Executed execute(const void* kernel, const LaunchConfig& config, const KernelBod
   launch.rng.seed(s.options.seed * 0x9E3779B97F4A7C15ull + launch.number);
   launch.start = std::chrono::steady_clock::now();
   launch.body = &body;
+  if (s.options.count_traffic) launch.traffic = std::make_unique<LaunchTraffic>();
   const dim3& g = config.grid;
   const dim3& bd = config.block;
   launch.threads_per_block = static_cast<int>(bd.x * bd.y * bd.z);
@@ -688,9 +697,15 @@ Executed execute(const void* kernel, const LaunchConfig& config, const KernelBod
                  static_cast<unsigned>(linear / (static_cast<std::int64_t>(g.x) * g.y))};
     launch.shared.reset(s.device.static_shared_capacity, config.shared_bytes, 1024, config.plain_accesses_seen);
     run_block(launch, block);
+    if (launch.traffic) launch.traffic->end_block();
     if (launch.error != cudaSuccess) break;
   }
   tls_launch = outer;
+  if (launch.traffic) {
+    std::vector<TrafficCount> counted = launch.traffic->totals(launch.kernel_name);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.traffic.insert(s.traffic.end(), counted.begin(), counted.end());
+  }
   // Findings that are not fatal on a GPU (a race, an unwritten read) still fail the launch: the emulator's verdict.
   if (launch.error == cudaSuccess && launch.findings > 0) launch.error = cudaErrorLaunchFailure;
   return {launch.error, launch.steps};

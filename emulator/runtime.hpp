@@ -22,6 +22,7 @@
 #include "emulator/emulator.hpp"
 #include "emulator/fiber.hpp"
 #include "emulator/shared_memory.hpp"
+#include "emulator/traffic.hpp"
 
 namespace cuda_emu::detail {
 
@@ -99,6 +100,7 @@ struct Launch {
   const KernelBody* body = nullptr;
   bool abort_requested = false;
   std::map<std::tuple<int, const void*, int>, int> reported;  // (finding, file or pc, line) -> times seen
+  std::unique_ptr<LaunchTraffic> traffic;                     // with Options::count_traffic
 };
 
 // The launch running on this OS thread, or nullptr outside a launch.

@@ -14,46 +14,34 @@ sys.path.insert(0, str(SCRIPTS))  # the scripts import their shared module, benc
 sys.path.insert(0, str(ROOT / "tests" / "scripts"))  # synthetic.py, the test fixtures' generator
 
 
-@pytest.fixture(scope="session")
-def bench_llama() -> Path:
-    """The built bench_llama. tools/run_tests.sh names it in $BENCH_LLAMA, and then it must exist."""
-    named = os.environ.get("BENCH_LLAMA")
+def built(variable: str, presets: tuple[str, ...], name: str, build: str) -> Path:
+    """A program tools/run_tests.sh builds: the path $variable names (which must then exist), else the first preset's
+    build of it, else the test is skipped with how to build it."""
+    named = os.environ.get(variable)
     if named:
         path = Path(named)
-        assert path.is_file(), f"BENCH_LLAMA={named} does not exist; build it first (tools/run_tests.sh does)"
+        assert path.is_file(), f"{variable}={named} does not exist; build it first ({build} does)"
         return path
-    for preset in ("ci", "release", "debug"):
-        path = ROOT / "build" / preset / "bench" / "bench_llama"
+    for preset in presets:
+        path = ROOT / "build" / preset / "bench" / name
         if path.is_file():
             return path
-    pytest.skip("bench_llama is not built; run tools/run_tests.sh (or set BENCH_LLAMA)")
+    pytest.skip(f"{name} ({', '.join(presets)}) is not built; run {build} (or set {variable})")
+
+
+@pytest.fixture(scope="session")
+def bench_llama() -> Path:
+    """The built bench_llama."""
+    return built("BENCH_LLAMA", ("ci", "release", "debug"), "bench_llama", "tools/run_tests.sh")
 
 
 @pytest.fixture(scope="session")
 def bench_llama_without_cuda() -> Path:
-    """bench_llama built without CUDA (the host preset). tools/run_tests.sh names it in $BENCH_LLAMA_WITHOUT_CUDA, and
-    then it must exist."""
-    named = os.environ.get("BENCH_LLAMA_WITHOUT_CUDA")
-    if named:
-        path = Path(named)
-        assert path.is_file(), f"BENCH_LLAMA_WITHOUT_CUDA={named} does not exist; build it first (tools/build.sh host)"
-        return path
-    path = ROOT / "build" / "host" / "bench" / "bench_llama"
-    if path.is_file():
-        return path
-    pytest.skip("bench_llama without CUDA is not built; run tools/build.sh host (or set BENCH_LLAMA_WITHOUT_CUDA)")
+    """bench_llama built without CUDA (the host preset)."""
+    return built("BENCH_LLAMA_WITHOUT_CUDA", ("host",), "bench_llama", "tools/build.sh host")
 
 
 @pytest.fixture(scope="session")
 def bench_llama_emulated() -> Path:
-    """The built bench_llama_emulated (the emu preset). tools/run_tests.sh names it in $BENCH_LLAMA_EMULATED, and
-    then it must exist."""
-    named = os.environ.get("BENCH_LLAMA_EMULATED")
-    if named:
-        path = Path(named)
-        assert path.is_file(), f"BENCH_LLAMA_EMULATED={named} does not exist; build it first (tools/build.sh emu)"
-        return path
-    path = ROOT / "build" / "emu" / "bench" / "bench_llama_emulated"
-    if path.is_file():
-        return path
-    pytest.skip("bench_llama_emulated is not built; run tools/build.sh emu (or set BENCH_LLAMA_EMULATED)")
+    """bench_llama_emulated (the emu preset)."""
+    return built("BENCH_LLAMA_EMULATED", ("emu",), "bench_llama_emulated", "tools/build.sh emu")

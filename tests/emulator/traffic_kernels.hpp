@@ -1,0 +1,23 @@
+// Small kernels with known memory traffic (traffic_kernels.cu, compiled for the emulator), each launched once with
+// traffic counted; they return what the emulator counted.
+#pragma once
+
+#include <vector>
+
+#include "emulator/emulator.hpp"
+
+namespace traffic {
+
+// Whether plain loads and stores reach the emulator in this build (not under AddressSanitizer).
+bool plain_accesses_counted();
+
+// out[i] = in[i * stride] over `blocks` blocks of `threads` threads (4-byte floats).
+std::vector<cuda_emu::TrafficCount> copy_floats(int stride, int blocks, int threads);
+// One warp: s[lane * stride] = lane, then out[lane] = s[lane * stride] + s[0] (4-byte words of shared memory).
+std::vector<cuda_emu::TrafficCount> shared_words(int stride);
+// One warp: each lane cp.async's 16 contiguous bytes of global memory to shared offset lane * dst_stride.
+std::vector<cuda_emu::TrafficCount> cp_async_rows(int dst_stride);
+// One warp: ldmatrix.x4 with lane l's row at shared offset l * row_stride.
+std::vector<cuda_emu::TrafficCount> ldmatrix_rows(int row_stride);
+
+}  // namespace traffic
