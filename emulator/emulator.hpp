@@ -123,6 +123,14 @@ struct TrafficCount {
 };
 // The traffic of every launch since the last take_traffic(), oldest launch first.
 std::vector<TrafficCount> take_traffic();
+// The global memory a launch touched, each 32-byte sector once however often it was requested: what it would move to
+// and from DRAM with a cache that never evicts, a lower bound on its DRAM traffic.
+struct TrafficFootprint {
+  std::string kernel;
+  std::uint64_t sectors_read = 0, sectors_written = 0;
+};
+// The footprint of every launch since the last take_footprints(), oldest first (Options::count_traffic).
+std::vector<TrafficFootprint> take_footprints();
 
 // Global memory. Exact-size allocations, 256-byte aligned as cudaMalloc's (under AddressSanitizer an access past the
 // end is reported where it happens), registered so that the emulated instructions can check their global addresses.

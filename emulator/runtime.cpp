@@ -36,6 +36,7 @@ struct State {
   std::unordered_map<const void*, std::size_t> max_dynamic_shared;
   std::uint64_t launches = 0;
   std::vector<TrafficCount> traffic;
+  std::vector<TrafficFootprint> footprints;
 };
 
 State& state() {
@@ -572,6 +573,12 @@ std::vector<TrafficCount> take_traffic() {
   return std::exchange(s.traffic, {});
 }
 
+std::vector<TrafficFootprint> take_footprints() {
+  auto& s = detail::state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return std::exchange(s.footprints, {});
+}
+
 std::vector<Diagnostic> take_diagnostics() {
   auto& s = detail::state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -602,6 +609,7 @@ void reset() {
   s.options = Options{};
   s.diagnostics.clear();
   s.traffic.clear();
+  s.footprints.clear();
   s.printed = 0;
   s.max_dynamic_shared.clear();
   s.launches = 0;
@@ -703,8 +711,10 @@ Executed execute(const void* kernel, const LaunchConfig& config, const KernelBod
   tls_launch = outer;
   if (launch.traffic) {
     std::vector<TrafficCount> counted = launch.traffic->totals(launch.kernel_name);
+    TrafficFootprint footprint = launch.traffic->footprint(launch.kernel_name);
     std::lock_guard<std::mutex> lock(s.mutex);
     s.traffic.insert(s.traffic.end(), counted.begin(), counted.end());
+    s.footprints.push_back(std::move(footprint));
   }
   // Findings that are not fatal on a GPU (a race, an unwritten read) still fail the launch: the emulator's verdict.
   if (launch.error == cudaSuccess && launch.findings > 0) launch.error = cudaErrorLaunchFailure;

@@ -92,10 +92,19 @@ void LaunchTraffic::end_block() {
       c.wavefronts += shared_wavefronts(lane, address, bytes);
     } else {
       c.sectors += global_sectors(address, bytes);
+      std::set<std::uintptr_t>& touched = c.write ? sectors_written_ : sectors_read_;
+      for (std::size_t i = 0; i < address.size(); ++i) {
+        if (bytes[i] == 0) continue;
+        for (std::uintptr_t s = address[i] / 32; s <= (address[i] + bytes[i] - 1) / 32; ++s) touched.insert(s);
+      }
     }
   }
   open_.clear();
   runs_.clear();
+}
+
+TrafficFootprint LaunchTraffic::footprint(const std::string& kernel) const {
+  return {kernel, sectors_read_.size(), sectors_written_.size()};
 }
 
 std::vector<TrafficCount> LaunchTraffic::totals(const std::string& kernel) const {

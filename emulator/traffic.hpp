@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -31,6 +32,7 @@ class LaunchTraffic {
   void end_block();
   // The launch's totals, one per site, kind of access and memory, in the order the sites were first seen.
   std::vector<TrafficCount> totals(const std::string& kernel) const;
+  TrafficFootprint footprint(const std::string& kernel) const;
 
  private:
   using SiteKey = std::tuple<const void*, int, int, bool>;  // pc or source file, line, kind, shared
@@ -43,6 +45,7 @@ class LaunchTraffic {
   std::map<std::tuple<SiteKey, int, std::uint32_t>, std::vector<LaneAccess>> open_;  // (site, warp, k-th run)
   std::map<SiteKey, std::size_t> index_;                                             // site -> position in totals_
   std::vector<TrafficCount> totals_;
+  std::set<std::uintptr_t> sectors_read_, sectors_written_;  // every global sector the launch touched
 };
 
 // Sectors of 32 bytes a global request touches, and wavefronts a shared one needs: lanes are served in phases of 128

@@ -1,4 +1,5 @@
 // Device code for the emulator's traffic tests, compiled for the emulator (emulator/cuda_shim.hpp).
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,7 @@ struct Buffer {  // an emulated global allocation
 template <class Launch>
 std::vector<cuda_emu::TrafficCount> counted(Launch launch) {
   cuda_emu::take_traffic();
+  cuda_emu::take_footprints();
   const bool before = cuda_emu::options().count_traffic;
   cuda_emu::options().count_traffic = true;
   const cudaError_t status = launch();
@@ -83,7 +85,8 @@ bool plain_accesses_counted() {
 
 std::vector<cuda_emu::TrafficCount> copy_floats(int stride, int blocks, int threads) {
   const int n = blocks * threads;
-  Buffer in(sizeof(float) * static_cast<std::size_t>(n) * static_cast<std::size_t>(stride)), out(sizeof(float) * n);
+  Buffer in(sizeof(float) * static_cast<std::size_t>(n) * static_cast<std::size_t>(std::max(stride, 1)));
+  Buffer out(sizeof(float) * n);
   return counted([&] {
     return cuda_emu::launch(copy_kernel, config(blocks, threads), in.as<const float>(), out.as<float>(), stride);
   });

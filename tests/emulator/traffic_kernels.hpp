@@ -11,7 +11,8 @@ namespace traffic {
 // Whether plain loads and stores reach the emulator in this build (not under AddressSanitizer).
 bool plain_accesses_counted();
 
-// out[i] = in[i * stride] over `blocks` blocks of `threads` threads (4-byte floats).
+// out[i] = in[i * stride] over `blocks` blocks of `threads` threads (4-byte floats). Its footprint is left for
+// cuda_emu::take_footprints().
 std::vector<cuda_emu::TrafficCount> copy_floats(int stride, int blocks, int threads);
 // One warp: s[lane * stride] = lane, then out[lane] = s[lane * stride] + s[0] (4-byte words of shared memory).
 std::vector<cuda_emu::TrafficCount> shared_words(int stride);

@@ -61,6 +61,22 @@ TEST_F(Traffic, CoalescedLanesNeedFourSectorsARequestStridedOnesThirtyTwo) {
   EXPECT_EQ(only(pairs, "load", false, false).sectors, 8u);
 }
 
+TEST_F(Traffic, TheFootprintCountsEachSectorOnceHoweverOftenItIsRequested) {
+  NEED_PLAIN_ACCESSES();
+  const auto same = traffic::copy_floats(0, 2, 64);  // every lane of every warp reads in[0]
+  EXPECT_EQ(only(same, "load", false, false).requests, 4u);
+  EXPECT_EQ(only(same, "load", false, false).sectors, 4u);  // one sector a request
+  auto footprint = cuda_emu::take_footprints();
+  ASSERT_EQ(footprint.size(), 1u);
+  EXPECT_EQ(footprint[0].sectors_read, 1u);  // and one in all
+  EXPECT_EQ(footprint[0].sectors_written, 16u);
+  traffic::copy_floats(8, 2, 64);
+  footprint = cuda_emu::take_footprints();
+  ASSERT_EQ(footprint.size(), 1u);
+  EXPECT_EQ(footprint[0].sectors_read, 128u);
+  EXPECT_NE(footprint[0].kernel.find("copy_kernel"), std::string::npos);
+}
+
 TEST_F(Traffic, SharedWordsInOneBankAreServedOneAPass) {
   NEED_PLAIN_ACCESSES();
   // Each kernel stores s[lane * stride], then loads s[lane * stride] and s[0] (a broadcast: one pass).
