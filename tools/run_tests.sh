@@ -33,6 +33,7 @@ ASAN_OPTIONS=protect_shadow_gap=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 B
 echo "== the kernels on the CPU emulator (preset emu; then emu-asan, under AddressSanitizer and UBSan)"
 tools/build.sh emu
 ctest --preset emu
+ctest --test-dir build/emu -L traffic --output-on-failure  # what each kernel moves, against docs/kernel_traffic.md
 tools/build.sh emu-asan
 ctest --preset emu-asan
 
