@@ -19,6 +19,9 @@ namespace {
 
 using namespace detail;
 constexpr int kThreads = 256;
+// A thread's 8 partial sums, stored and read as two 16-byte words: rows of 12 floats (48 bytes apart) put the 8
+// threads of each quarter-warp pass on 32 distinct banks, where rows of 8 (32 bytes apart) met two to a bank.
+constexpr int kSumRow = 12;
 
 int splits_for(const GemmArgs& p) {
   const std::int64_t pairs = p.batch * p.heads;
@@ -30,7 +33,7 @@ int splits_for(const GemmArgs& p) {
 // slice; the row groups are then added in shared memory.
 template <class T>
 __global__ void __launch_bounds__(kThreads) pv_partial_kernel(const GemmArgs p, int splits) {
-  BENCH_LLAMA_STATIC_SHARED(float[kThreads][8], sums);
+  BENCH_LLAMA_STATIC_SHARED(float[kThreads][kSumRow], sums);
   const int chunks = static_cast<int>(p.n / 8);  // 16-byte chunks per row of V
   const int row_groups = kThreads / chunks;
   const int chunk = threadIdx.x % chunks, group = threadIdx.x / chunks;

@@ -480,3 +480,16 @@ def test_the_flush_leaves_l2_clean_its_last_pass_only_reads(kernels_library, sas
         loads = [i for i in ins if i.split()[0].startswith("LDG")]
         assert loads, f"{arch}: the clean pass loads nothing"
         assert len(stores) <= 1, f"{arch}: the clean pass stores: {stores}"
+
+
+def test_pv_decode_split_reduction_is_16_byte_shared_accesses(kernels_library, sass):
+    """pv_decode_split's reduction array is conflict-free at the width the GPU uses (docs/kernel_traffic.md): each
+    thread's 8 partial sums are stored and read as 16-byte words, rows 48 bytes apart. A compiler that split them into
+    4-byte accesses would make that layout conflict four ways."""
+    partial = {
+        (arch, function): ins for (member, arch, function), ins in sass.items() if "pv_partial_kernel" in function
+    }
+    assert {arch for arch, _ in partial} == build_archs(kernels_library), sorted(partial)
+    for (arch, function), ins in partial.items():
+        shared = [i.split()[0] for i in ins if i.split()[0].startswith(("STS", "LDS"))]
+        assert shared and all(op in ("STS.128", "LDS.128") for op in shared), f"{arch} {function}: {shared}"
