@@ -133,6 +133,92 @@ std::string counters_refused_hint(const std::string& why) {
          "ERR_NVGPUCTRPERM page), and make sure no other profiler (Nsight Compute, DCGM profiling) is attached";
 }
 
+namespace {
+
+// What this device's counters can do right now (another profiler may hold some).
+CUptiResult counter_availability(CUcontext ctx, std::vector<std::uint8_t>* image) {
+  auto avail =
+      params<CUpti_Profiler_GetCounterAvailability_Params>(CUpti_Profiler_GetCounterAvailability_Params_STRUCT_SIZE);
+  avail.ctx = ctx;
+  if (const CUptiResult r = cupti().ProfilerGetCounterAvailability(&avail); r != CUPTI_SUCCESS) return r;
+  image->resize(avail.counterAvailabilityImageSize);
+  avail.pCounterAvailabilityImage = image->data();
+  return cupti().ProfilerGetCounterAvailability(&avail);
+}
+
+// A fresh counter data image, and the metrics' configuration for one user range replayed by the caller.
+CUptiResult set_range_config(CUpti_RangeProfiler_Object* range, const HostConfig& host,
+                             std::vector<std::uint8_t>& counter_data) {
+  auto image = params<CUpti_RangeProfiler_CounterDataImage_Initialize_Params>(
+      CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE);
+  image.pRangeProfilerObject = range;
+  image.counterDataSize = counter_data.size();
+  image.pCounterData = counter_data.data();
+  if (const CUptiResult r = cupti().RangeProfilerCounterDataImageInitialize(&image); r != CUPTI_SUCCESS) return r;
+  auto config = params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
+  config.pRangeProfilerObject = range;
+  config.configSize = host.image.size();
+  config.pConfig = host.image.data();
+  config.counterDataImageSize = counter_data.size();
+  config.pCounterDataImage = counter_data.data();
+  config.range = CUPTI_UserRange;
+  config.replayMode = CUPTI_UserReplay;
+  config.maxRangesPerPass = 1;
+  config.numNestingLevels = 1;
+  config.minNestingLevel = 1;
+  config.passIndex = 0;
+  config.targetNestingLevel = 1;
+  return cupti().RangeProfilerSetConfig(&config);
+}
+
+// One pass per replay the metrics need, each in the cold state the timing used; *all_passes once CUPTI has them all.
+CUptiResult replay(CUpti_RangeProfiler_Object* range, const Launch& launch, cudaStream_t stream,
+                   const L2Flusher* flusher, bool* all_passes) {
+  for (int pass = 0; pass < 64 && !*all_passes; ++pass) {
+    if (flusher) flusher->flush(stream);
+    BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
+    auto start = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
+    start.pRangeProfilerObject = range;
+    if (const CUptiResult r = cupti().RangeProfilerStart(&start); r != CUPTI_SUCCESS) return r;
+    auto push = params<CUpti_RangeProfiler_PushRange_Params>(CUpti_RangeProfiler_PushRange_Params_STRUCT_SIZE);
+    push.pRangeProfilerObject = range;
+    push.pRangeName = "point";
+    if (const CUptiResult r = cupti().RangeProfilerPushRange(&push); r != CUPTI_SUCCESS) return r;
+    launch(stream);
+    BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
+    auto pop = params<CUpti_RangeProfiler_PopRange_Params>(CUpti_RangeProfiler_PopRange_Params_STRUCT_SIZE);
+    pop.pRangeProfilerObject = range;
+    if (const CUptiResult r = cupti().RangeProfilerPopRange(&pop); r != CUPTI_SUCCESS) return r;
+    auto stop = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+    stop.pRangeProfilerObject = range;
+    if (const CUptiResult r = cupti().RangeProfilerStop(&stop); r != CUPTI_SUCCESS) return r;
+    *all_passes = stop.isAllPassSubmitted != 0;
+  }
+  return CUPTI_SUCCESS;
+}
+
+// The metrics' values, in counter_metrics()'s order, from the replayed passes.
+CUptiResult evaluate(CUpti_RangeProfiler_Object* range, const HostConfig& host, std::vector<std::uint8_t>& counter_data,
+                     std::vector<double>* values) {
+  auto decode = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
+  decode.pRangeProfilerObject = range;
+  if (const CUptiResult r = cupti().RangeProfilerDecodeData(&decode); r != CUPTI_SUCCESS) return r;
+  std::vector<const char*> names = counter_metrics();
+  values->assign(names.size(), 0.0);
+  auto eval = params<CUpti_Profiler_Host_EvaluateToGpuValues_Params>(
+      CUpti_Profiler_Host_EvaluateToGpuValues_Params_STRUCT_SIZE);
+  eval.pHostObject = host.host;
+  eval.pCounterDataImage = counter_data.data();
+  eval.counterDataImageSize = counter_data.size();
+  eval.rangeIndex = 0;
+  eval.ppMetricNames = names.data();
+  eval.numMetrics = names.size();
+  eval.pMetricValues = values->data();
+  return cupti().ProfilerHostEvaluateToGpuValues(&eval);
+}
+
+}  // namespace
+
 struct CounterProfiler::State {
   std::unique_ptr<HostConfig> config;
   CUpti_RangeProfiler_Object* range = nullptr;
@@ -170,17 +256,8 @@ std::unique_ptr<CounterProfiler> CounterProfiler::create(std::string* why) {
     *why = "no current CUDA context";
     return nullptr;
   }
-  // What this device's counters can do right now (another profiler may hold some).
-  auto avail =
-      params<CUpti_Profiler_GetCounterAvailability_Params>(CUpti_Profiler_GetCounterAvailability_Params_STRUCT_SIZE);
-  avail.ctx = ctx;
-  if (const CUptiResult r = cupti().ProfilerGetCounterAvailability(&avail); r != CUPTI_SUCCESS) {
-    *why = cupti_text(r);
-    return nullptr;
-  }
-  std::vector<std::uint8_t> availability(avail.counterAvailabilityImageSize);
-  avail.pCounterAvailabilityImage = availability.data();
-  if (const CUptiResult r = cupti().ProfilerGetCounterAvailability(&avail); r != CUPTI_SUCCESS) {
+  std::vector<std::uint8_t> availability;
+  if (const CUptiResult r = counter_availability(ctx, &availability); r != CUPTI_SUCCESS) {
     *why = cupti_text(r);
     return nullptr;
   }
@@ -220,73 +297,19 @@ std::optional<CounterValues> CounterProfiler::measure(const Launch& launch, cuda
     *why = "no counter data image";
     return std::nullopt;
   }
-  auto fail = [&](CUptiResult r) {
-    *why = cupti_text(r);
-    return std::nullopt;
-  };
-  auto image = params<CUpti_RangeProfiler_CounterDataImage_Initialize_Params>(
-      CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE);
-  image.pRangeProfilerObject = s.range;
-  image.counterDataSize = s.counter_data.size();
-  image.pCounterData = s.counter_data.data();
-  if (const CUptiResult r = cupti().RangeProfilerCounterDataImageInitialize(&image); r != CUPTI_SUCCESS) return fail(r);
-  auto config = params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
-  config.pRangeProfilerObject = s.range;
-  config.configSize = s.config->image.size();
-  config.pConfig = s.config->image.data();
-  config.counterDataImageSize = s.counter_data.size();
-  config.pCounterDataImage = s.counter_data.data();
-  config.range = CUPTI_UserRange;
-  config.replayMode = CUPTI_UserReplay;
-  config.maxRangesPerPass = 1;
-  config.numNestingLevels = 1;
-  config.minNestingLevel = 1;
-  config.passIndex = 0;
-  config.targetNestingLevel = 1;
-  if (const CUptiResult r = cupti().RangeProfilerSetConfig(&config); r != CUPTI_SUCCESS) return fail(r);
-
-  // One pass per replay the metrics need, each in the cold state the timing used.
   bool all_passes = false;
-  for (int pass = 0; pass < 64 && !all_passes; ++pass) {
-    if (flusher) flusher->flush(stream);
-    BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
-    auto start = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
-    start.pRangeProfilerObject = s.range;
-    if (const CUptiResult r = cupti().RangeProfilerStart(&start); r != CUPTI_SUCCESS) return fail(r);
-    auto push = params<CUpti_RangeProfiler_PushRange_Params>(CUpti_RangeProfiler_PushRange_Params_STRUCT_SIZE);
-    push.pRangeProfilerObject = s.range;
-    push.pRangeName = "point";
-    if (const CUptiResult r = cupti().RangeProfilerPushRange(&push); r != CUPTI_SUCCESS) return fail(r);
-    launch(stream);
-    BENCH_LLAMA_CUDA_CHECK(cudaStreamSynchronize(stream));
-    auto pop = params<CUpti_RangeProfiler_PopRange_Params>(CUpti_RangeProfiler_PopRange_Params_STRUCT_SIZE);
-    pop.pRangeProfilerObject = s.range;
-    if (const CUptiResult r = cupti().RangeProfilerPopRange(&pop); r != CUPTI_SUCCESS) return fail(r);
-    auto stop = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
-    stop.pRangeProfilerObject = s.range;
-    if (const CUptiResult r = cupti().RangeProfilerStop(&stop); r != CUPTI_SUCCESS) return fail(r);
-    all_passes = stop.isAllPassSubmitted != 0;
-  }
-  if (!all_passes) {
+  std::vector<double> values;
+  CUptiResult r = set_range_config(s.range, *s.config, s.counter_data);
+  if (r == CUPTI_SUCCESS) r = replay(s.range, launch, stream, flusher, &all_passes);
+  if (r == CUPTI_SUCCESS && !all_passes) {
     *why = "the metrics needed more than 64 replay passes";
     return std::nullopt;
   }
-  auto decode = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
-  decode.pRangeProfilerObject = s.range;
-  if (const CUptiResult r = cupti().RangeProfilerDecodeData(&decode); r != CUPTI_SUCCESS) return fail(r);
-
-  std::vector<const char*> names = counter_metrics();
-  std::vector<double> values(names.size(), 0.0);
-  auto eval = params<CUpti_Profiler_Host_EvaluateToGpuValues_Params>(
-      CUpti_Profiler_Host_EvaluateToGpuValues_Params_STRUCT_SIZE);
-  eval.pHostObject = s.config->host;
-  eval.pCounterDataImage = s.counter_data.data();
-  eval.counterDataImageSize = s.counter_data.size();
-  eval.rangeIndex = 0;
-  eval.ppMetricNames = names.data();
-  eval.numMetrics = names.size();
-  eval.pMetricValues = values.data();
-  if (const CUptiResult r = cupti().ProfilerHostEvaluateToGpuValues(&eval); r != CUPTI_SUCCESS) return fail(r);
+  if (r == CUPTI_SUCCESS) r = evaluate(s.range, *s.config, s.counter_data, &values);
+  if (r != CUPTI_SUCCESS) {
+    *why = cupti_text(r);
+    return std::nullopt;
+  }
   return CounterValues{values[0], values[1], values[2], values[3]};
 }
 
