@@ -23,7 +23,7 @@
 namespace bench {
 namespace {
 
-#if BENCH_LLAMA_EMULATED_DEVICE
+#if defined(BENCH_LLAMA_EMULATED_DEVICE)
 // The emulator's stand-ins are linked in: bind them.
 #define BENCH_LLAMA_BIND(fn, slot) a.slot = &fn
 #else
@@ -64,7 +64,8 @@ Loaded load() {
   std::string tried, failed;
   for (const std::string& candidate : cublas_candidates()) {
     const bool path = candidate.find('/') != std::string::npos;
-    if (path && !std::filesystem::exists(candidate)) continue;
+    std::error_code unreadable;  // a folder this user may not read is one where cuBLAS is not found
+    if (path && !std::filesystem::exists(candidate, unreadable)) continue;
     tried += (tried.empty() ? "" : ", ") + candidate;
     void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!lib) {

@@ -69,14 +69,16 @@ Loaded load() {
   std::string tried, failed;
   for (const std::string& candidate : cupti_candidates()) {
     const bool path = candidate.find('/') != std::string::npos;
-    if (path && !std::filesystem::exists(candidate)) continue;
+    std::error_code unreadable;  // a folder this user may not read is one where CUPTI is not found
+    if (path && !std::filesystem::exists(candidate, unreadable)) continue;
     tried += (tried.empty() ? "" : ", ") + candidate;
     if (path) {
       // CUPTI's host API loads libnvperf_host.so (and the range profiler libnvperf_target.so) by name only, which
       // finds nothing when CUPTI's folder is not on the loader's path: load them from that folder first.
       const std::string folder = std::filesystem::path(candidate).parent_path().string();
       for (const char* helper : {"/libnvperf_host.so", "/libnvperf_target.so"}) {
-        if (std::filesystem::exists(folder + helper)) dlopen((folder + helper).c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (std::filesystem::exists(folder + helper, unreadable))
+          dlopen((folder + helper).c_str(), RTLD_NOW | RTLD_LOCAL);
       }
     }
     void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
