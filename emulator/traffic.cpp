@@ -28,13 +28,9 @@ bool writes(AccessKind kind) { return kind == AccessKind::kStore || kind == Acce
 
 }  // namespace
 
-std::uint64_t global_sectors(const std::vector<std::uintptr_t>& addresses, const std::vector<std::size_t>& bytes) {
-  std::set<std::uintptr_t> sectors;
-  for (std::size_t i = 0; i < addresses.size(); ++i) {
-    if (bytes[i] == 0) continue;
-    for (std::uintptr_t s = addresses[i] / 32; s <= (addresses[i] + bytes[i] - 1) / 32; ++s) sectors.insert(s);
-  }
-  return sectors.size();
+void add_sectors(std::uintptr_t address, std::size_t bytes, std::set<std::uintptr_t>& sectors) {
+  if (bytes == 0) return;
+  for (std::uintptr_t s = address / 32; s <= (address + bytes - 1) / 32; ++s) sectors.insert(s);
 }
 
 std::uint64_t shared_wavefronts(const std::vector<int>& lanes, const std::vector<std::uintptr_t>& addresses,
@@ -91,12 +87,10 @@ void LaunchTraffic::end_block() {
     if (c.shared) {
       c.wavefronts += shared_wavefronts(lane, address, bytes);
     } else {
-      c.sectors += global_sectors(address, bytes);
-      std::set<std::uintptr_t>& touched = c.write ? sectors_written_ : sectors_read_;
-      for (std::size_t i = 0; i < address.size(); ++i) {
-        if (bytes[i] == 0) continue;
-        for (std::uintptr_t s = address[i] / 32; s <= (address[i] + bytes[i] - 1) / 32; ++s) touched.insert(s);
-      }
+      std::set<std::uintptr_t> sectors;
+      for (const LaneAccess& a : lanes) add_sectors(a.address, a.bytes, sectors);
+      c.sectors += sectors.size();
+      (c.write ? sectors_written_ : sectors_read_).insert(sectors.begin(), sectors.end());
     }
   }
   open_.clear();

@@ -48,10 +48,10 @@ class LaunchTraffic {
   std::set<std::uintptr_t> sectors_read_, sectors_written_;  // every global sector the launch touched
 };
 
-// Sectors of 32 bytes a global request touches, and wavefronts a shared one needs: lanes are served in phases of 128
-// bytes' worth (32 lanes of 4 bytes, 16 of 8, 8 of 16), and within a phase each bank serves one 4-byte word a pass
-// (lanes reading the same word share it).
-std::uint64_t global_sectors(const std::vector<std::uintptr_t>& addresses, const std::vector<std::size_t>& bytes);
+// The 32-byte sectors [address, address + bytes) spans, added to `sectors`.
+void add_sectors(std::uintptr_t address, std::size_t bytes, std::set<std::uintptr_t>& sectors);
+// The wavefronts a shared request needs: lanes are served in phases of 128 bytes' worth (32 lanes of 4 bytes, 16 of 8,
+// 8 of 16), and within a phase each bank serves one 4-byte word a pass (lanes reading the same word share it).
 std::uint64_t shared_wavefronts(const std::vector<int>& lanes, const std::vector<std::uintptr_t>& addresses,
                                 const std::vector<std::size_t>& bytes);
 

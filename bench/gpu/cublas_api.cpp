@@ -2,8 +2,6 @@
 
 #include <dlfcn.h>
 
-#include <filesystem>
-
 #include "bench/app/device_kind.hpp"
 #include "bench/gpu/cuda_check.hpp"
 #include "bench/gpu/cuda_library.hpp"
@@ -61,28 +59,18 @@ Loaded load() {
     bind_all(nullptr, loaded.api, unused);
     return loaded;
   }
-  std::string tried, failed;
-  for (const std::string& candidate : cublas_candidates()) {
-    const bool path = candidate.find('/') != std::string::npos;
-    std::error_code unreadable;  // a folder this user may not read is one where cuBLAS is not found
-    if (path && !std::filesystem::exists(candidate, unreadable)) continue;
-    tried += (tried.empty() ? "" : ", ") + candidate;
-    void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      if (const char* error = dlerror()) failed += std::string("; ") + error;
-      continue;
-    }
-    std::string missing;
-    bind_all(lib, loaded.api, missing);
-    if (!missing.empty()) {
-      loaded.why = candidate + " lacks " + missing + " (a cuBLAS older than the one bench_llama was built with, " +
-                   BENCH_LLAMA_CUBLAS_SONAME + "); point LD_LIBRARY_PATH at that cuBLAS or a newer one";
-    }
-    return loaded;
+  std::string candidate, tried;
+  void* lib = open_cuda_library(cublas_candidates(), &candidate, &tried);
+  std::string missing;
+  if (lib) bind_all(lib, loaded.api, missing);
+  if (!lib) {
+    loaded.why = std::string("cuBLAS (") + BENCH_LLAMA_CUBLAS_SONAME + ") not found or not loadable (tried " + tried +
+                 "); install the CUDA Toolkit's cuBLAS, or add the folder that holds it, e.g. /usr/local/cuda/lib64, "
+                 "to LD_LIBRARY_PATH";
+  } else if (!missing.empty()) {
+    loaded.why = candidate + " lacks " + missing + " (a cuBLAS older than the one bench_llama was built with, " +
+                 BENCH_LLAMA_CUBLAS_SONAME + "); point LD_LIBRARY_PATH at that cuBLAS or a newer one";
   }
-  loaded.why = std::string("cuBLAS (") + BENCH_LLAMA_CUBLAS_SONAME + ") not found or not loadable (tried " + tried +
-               failed + "); install the CUDA Toolkit's cuBLAS, or add the folder that holds it, e.g. " +
-               "/usr/local/cuda/lib64, to LD_LIBRARY_PATH";
   return loaded;
 }
 

@@ -3,6 +3,7 @@
 // them.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,5 +15,11 @@ namespace bench {
 // searched: put their folder on LD_LIBRARY_PATH.
 std::vector<std::string> cuda_library_candidates(const std::string& soname, const std::string& build_folder,
                                                  const std::vector<std::string>& subfolders);
+
+// The first of `candidates` that exists and loads (dlopen, RTLD_NOW | RTLD_LOCAL), or nullptr; *loaded_from names it,
+// and *tried lists what was tried and the loader's errors, for a message that names the fix. `before` runs with a
+// candidate's folder before it is opened (a library whose own dependencies are found by name only).
+void* open_cuda_library(const std::vector<std::string>& candidates, std::string* loaded_from, std::string* tried,
+                        const std::function<void(const std::string& folder)>& before = {});
 
 }  // namespace bench

@@ -66,35 +66,24 @@ struct Loaded {
 
 Loaded load() {
   Loaded loaded;
-  std::string tried, failed;
-  for (const std::string& candidate : cupti_candidates()) {
-    const bool path = candidate.find('/') != std::string::npos;
-    std::error_code unreadable;  // a folder this user may not read is one where CUPTI is not found
-    if (path && !std::filesystem::exists(candidate, unreadable)) continue;
-    tried += (tried.empty() ? "" : ", ") + candidate;
-    if (path) {
-      // CUPTI's host API loads libnvperf_host.so (and the range profiler libnvperf_target.so) by name only, which
-      // finds nothing when CUPTI's folder is not on the loader's path: load them from that folder first.
-      const std::string folder = std::filesystem::path(candidate).parent_path().string();
-      for (const char* helper : {"/libnvperf_host.so", "/libnvperf_target.so"}) {
-        if (std::filesystem::exists(folder + helper, unreadable))
-          dlopen((folder + helper).c_str(), RTLD_NOW | RTLD_LOCAL);
-      }
+  std::string candidate, tried;
+  // CUPTI's host API loads libnvperf_host.so (and the range profiler libnvperf_target.so) by name only, which finds
+  // nothing when CUPTI's folder is not on the loader's path: load them from that folder first.
+  const auto helpers = [](const std::string& folder) {
+    for (const char* helper : {"/libnvperf_host.so", "/libnvperf_target.so"}) {
+      std::error_code unreadable;
+      if (std::filesystem::exists(folder + helper, unreadable))
+        dlopen((folder + helper).c_str(), RTLD_NOW | RTLD_LOCAL);
     }
-    void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      if (const char* error = dlerror()) failed += std::string("; ") + error;
-      continue;
-    }
-    if (const std::string missing = bind_all(lib, loaded.api); !missing.empty()) {
-      loaded.why = candidate + " lacks " + missing + " (a CUPTI older than CUDA 13's); point LD_LIBRARY_PATH at the " +
-                   "CUPTI of CUDA 13 or newer";
-      return loaded;
-    }
-    return loaded;
+  };
+  void* lib = open_cuda_library(cupti_candidates(), &candidate, &tried, helpers);
+  if (!lib) {
+    loaded.why = std::string("CUPTI (") + BENCH_LLAMA_CUPTI_SONAME + ") not found or not loadable (tried " + tried +
+                 "); add the folder that holds it, e.g. /usr/local/cuda/extras/CUPTI/lib64, to LD_LIBRARY_PATH";
+  } else if (const std::string missing = bind_all(lib, loaded.api); !missing.empty()) {
+    loaded.why = candidate + " lacks " + missing + " (a CUPTI older than CUDA 13's); point LD_LIBRARY_PATH at the " +
+                 "CUPTI of CUDA 13 or newer";
   }
-  loaded.why = std::string("CUPTI (") + BENCH_LLAMA_CUPTI_SONAME + ") not found or not loadable (tried " + tried +
-               failed + "); add the folder that holds it, e.g. /usr/local/cuda/extras/CUPTI/lib64, to LD_LIBRARY_PATH";
   return loaded;
 }
 
