@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench/point/problem_buffers.hpp"
+#include "roofline/kernel_model.hpp"
 #include "roofline/plan.hpp"
 
 namespace bench {
@@ -159,6 +160,55 @@ TEST(Variants, AFallbackIsTheNextAllowedVariantInTheTablesOrder) {
   // Allowed, but unable to run the problem: the reason is the variant's own.
   EXPECT_EQ(choose_variant(init, "gemv_mma_splitk", 80, &why, std::vector<std::string>{"gemv_mma_splitk"}), nullptr);
   EXPECT_NE(why.find("does not support"), std::string::npos) << why;
+}
+
+// roofline/kernel_model mirrors the table's choice without the kernels (the predicted achieved points of --predict need
+// no CUDA): over every phase of the default sweep, both models, both dtypes, on every sm_8x architecture the mirror
+// names the variant the kernels' own supports() and suits() pick. sm_90 is left out: the wgmma variants' supports()
+// asks the driver for its tensor-map encoder, which a machine without a GPU lacks.
+TEST(Variants, TheKernelModelChoosesTheVariantHandChooses) {
+  for (int which : {0, 1}) {
+    roofline::SweepSpec sweep = roofline::default_sweep();
+    sweep.phases = roofline::all_phases();
+    sweep.dtypes = {roofline::Dtype::kF16, roofline::Dtype::kBF16};
+    const roofline::Plan plan = roofline::make_plan(model(which), sweep);
+    for (const Device& device : kDevices) {
+      if (device.sm >= 90) continue;
+      std::set<std::string> seen;
+      for (const roofline::GemmProblem& problem : plan.measurements) {
+        kernels::GemmArgs args = gemm_args(problem);
+        args.sm_count = device.sm_count;
+        std::string why;
+        const kernels::GemmVariant* v = choose_variant(args, "hand", device.sm, &why);
+        ASSERT_NE(v, nullptr) << problem.key() << ": " << why;
+        EXPECT_EQ(roofline::hand_variant(problem, device.sm, device.sm_count), v->name)
+            << model(which).name << " on " << device.name << ": " << problem.key();
+        seen.insert(v->name);
+      }
+      // The sweep reaches every variant the model describes, so the comparison covers each of them.
+      for (const std::string& name : roofline::modeled_variants()) {
+        EXPECT_EQ(seen.count(name), 1u) << name << " on " << device.name;
+      }
+    }
+  }
+  // Off the sweep: shapes that only some variants support, and the architectures below sm_80.
+  roofline::GemmProblem odd =
+      roofline::make_problem(model(0), roofline::Op::kQProj, {roofline::Phase::kAr, 3, 128, 1}, roofline::Dtype::kF16);
+  for (std::int64_t n : {6, 12, 20, 4100}) {
+    for (std::int64_t k : {8, 24, 504, 512, 520}) {
+      for (std::int64_t m : {1, 16, 64, 65, 300}) {
+        odd.m = odd.a.rows = odd.c.rows = m;
+        odd.n = odd.b.rows = odd.c.cols = odd.c.ld = n;
+        odd.k = odd.a.cols = odd.a.ld = odd.b.cols = odd.b.ld = k;
+        kernels::GemmArgs args = gemm_args(odd);
+        args.sm_count = 84;
+        std::string why;
+        const kernels::GemmVariant* v = choose_variant(args, "hand", 86, &why);
+        EXPECT_EQ(roofline::hand_variant(odd, 86, 84), v ? v->name : "") << odd.key();
+      }
+    }
+  }
+  EXPECT_EQ(roofline::hand_variant(odd, 75, 40), "");
 }
 
 }  // namespace

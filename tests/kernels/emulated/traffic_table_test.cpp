@@ -4,6 +4,7 @@
 // that variant's traffic source line by source line. A model of requests, never a time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "emulated_problem.hpp"
 #include "emulator/emulator.hpp"
 #include "kernels/variants.cuh"
+#include "roofline/kernel_model.hpp"
 #include "roofline/operators.hpp"
 
 namespace emulated {
@@ -39,6 +41,8 @@ const std::vector<std::string> kShapes = {"q_proj ar b1",
 // One variant's launch at one shape, its traffic summed over every kernel it launches.
 struct Row {
   std::string variant, shape;
+  roofline::GemmProblem problem;
+  std::size_t launches = 0;
   std::int64_t bytes_min = 0;
   std::uint64_t footprint = 0;                     // bytes of the distinct global sectors touched (a perfect L2)
   std::uint64_t sector_bytes = 0;                  // bytes of every sector served, request by request
@@ -55,7 +59,7 @@ std::uint64_t ideal_wavefronts(std::uint64_t requests, std::uint64_t bytes) {
 }
 
 Row measure(const kernels::GemmVariant& variant, const Case& c) {
-  Row row{variant.name, c.name};
+  Row row{variant.name, c.name, c.problem};
   row.bytes_min = roofline::cost_of(c.problem).bytes_min;
   EmulatedProblem problem(c.problem, 42, kSmCount);
   const GlobalBuffer workspace = garbage_workspace(variant.workspace_bytes(problem.args()), 7);
@@ -92,6 +96,7 @@ Row measure(const kernels::GemmVariant& variant, const Case& c) {
   }
   for (const cuda_emu::TrafficFootprint& f : cuda_emu::take_footprints()) {
     row.footprint += 32 * (f.sectors_read + f.sectors_written);
+    ++row.launches;
   }
   return row;
 }
@@ -176,6 +181,26 @@ TEST(TrafficTable, EverySm80VariantAtRepresentativeShapes) {
       EXPECT_LE(static_cast<double>(r.footprint), 1.01 * static_cast<double>(r.bytes_min));
     }
   }
+  // The kernel model (roofline/kernel_model) describes the variants from outside; at these shapes its launches, its
+  // loads request by request and its footprint are the emulator's counts exactly. Stores are left out: the emulator
+  // counts them at host width (a __half2 store is two), the model at the GPU's.
+  roofline::GpuTarget emulated;
+  emulated.sm = kSm;
+  emulated.sm_count = kSmCount;
+  std::size_t compared = 0;
+  for (const Row& r : rows) {
+    const auto& modeled = roofline::modeled_variants();
+    if (std::find(modeled.begin(), modeled.end(), r.variant) == modeled.end()) continue;
+    SCOPED_TRACE("kernel model: " + r.variant + " at " + r.shape);
+    const roofline::KernelPlan plan = roofline::plan_variant(r.variant, r.problem, emulated);
+    EXPECT_EQ(plan.launches.size(), r.launches);
+    EXPECT_EQ(plan.load_sector_bytes, static_cast<std::int64_t>(r.load_fetched));
+    EXPECT_EQ(plan.footprint_bytes, static_cast<std::int64_t>(r.footprint));
+    ++compared;
+  }
+  std::printf("kernel model: %zu variant x shape rows compared with the emulator's launches, loads and footprints\n",
+              compared);
+  EXPECT_GE(compared, 20u);
   // docs/kernel_traffic.md holds this table, so that a change of any kernel's traffic shows in review.
   if (const char* path = std::getenv("BENCH_LLAMA_TRAFFIC_TABLE"); path && *path) {
     std::ofstream(path) << text;
