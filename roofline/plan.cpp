@@ -3,6 +3,7 @@
 #include <map>
 
 #include "roofline/judge.hpp"
+#include "roofline/kernel_model.hpp"
 #include "roofline/roofline_math.hpp"
 
 namespace roofline {
@@ -63,6 +64,19 @@ PointRow predicted_row(const ModelConfig& model, const PlannedPoint& point, cons
     row.reason = "would not fit: its buffers need " + std::to_string(static_cast<long long>(needed_gib + 0.5)) +
                  " GiB, the " + spec.short_name + " has " + std::to_string(static_cast<int>(spec.memory_gib)) +
                  " GiB; a measured run reports it as skipped";
+  }
+  // Beside the bound, where hand's kernel should land (roofline/kernel_model.hpp).
+  const Prediction predicted = predict_hand(point.problem, gpu_target(spec, point.dtype));
+  row.variant = predicted.variant;
+  if (predicted.modeled) {
+    row.time_us_predicted = predicted.time_s * 1e6;
+    row.achieved_tflops_predicted = static_cast<double>(point.cost.flops) / predicted.time_s / 1e12;
+    row.dram_bytes_predicted = predicted.plan.dram_bytes;
+    row.l2_bytes_predicted = static_cast<double>(predicted.plan.load_sector_bytes + predicted.plan.store_sector_bytes);
+    row.wave_efficiency = predicted.plan.wave_efficiency;
+    row.bound_predicted = predicted.bound;
+  } else {
+    row.reason += (row.reason.empty() ? "" : "; ") + std::string("no predicted achieved point: ") + predicted.reason;
   }
   return row;
 }

@@ -27,8 +27,8 @@ Column::Cell run_field(T RunInfo::*member) {
 const std::vector<Column> kColumns = {
     // run
     {"schema_version", "",
-     "Version of this schema (4; version 3 lacks device_kind, version 2 also the columns after candidates, version 1 "
-     "also candidates); a reader refuses versions it does not know.",
+     "Version of this schema (5; version 4 lacks the columns after device_kind, version 3 also device_kind, version 2 "
+     "also the columns after candidates, version 1 also candidates); a reader refuses versions it does not know.",
      [](const PointRow&) { return std::to_string(kSchemaVersion); }},
     {"run_id", "", "Unique id of the run that wrote the row (UTC time, host and process).",
      run_field(&RunInfo::run_id)},
@@ -142,7 +142,9 @@ const std::vector<Column> kColumns = {
     {"roof_source", "", "measured or datasheet: the roof behind attainable_tflops and roof_fraction.",
      field(&PointRow::roof_source)},
     {"spec", "", "Datasheet entry of the roofs (bench_llama --spec list).", run_field(&RunInfo::spec)},
-    {"variant", "", "The hand-written kernel variant that ran (impl hand picks one per shape); empty for cuBLAS.",
+    {"variant", "",
+     "The hand-written kernel variant that ran (impl hand picks one per shape); empty for cuBLAS. On predicted rows, "
+     "the variant hand would take on that GPU (the kernel model's choice).",
      field(&PointRow::variant)},
     {"mem_clock_mhz", "MHz", "Mean memory clock while the point was measured (NVML).", field(&PointRow::mem_clock_mhz)},
     {"temperature_c", "degC", "Highest GPU temperature read while the point was measured (NVML).",
@@ -198,6 +200,27 @@ const std::vector<Column> kColumns = {
      "whose times are made up (never a measurement; the scripts refuse such rows unless asked). Empty for "
      "predicted rows.",
      run_field(&RunInfo::device_kind)},
+    // extensions of version 5
+    {"time_us_predicted", "us",
+     "Predicted rows: the kernel model's time for the variant hand would take on this GPU (named in variant): launch "
+     "cost plus the larger of its tensor time (tiles padded, over the wave efficiency) and its DRAM time "
+     "(docs/kernel_model.md). Empty where the model has no prediction (reason says why). Beside the roofline's bound, "
+     "never instead of it.",
+     field(&PointRow::time_us_predicted)},
+    {"achieved_tflops_predicted", "TFLOP/s", "flops / time_us_predicted: the predicted achieved point's height.",
+     field(&PointRow::achieved_tflops_predicted)},
+    {"dram_bytes_predicted", "bytes",
+     "The kernel model's estimate of the DRAM bytes the variant moves (its footprint, or per wave of tiles when its "
+     "operands do not fit in L2).",
+     field(&PointRow::dram_bytes_predicted)},
+    {"l2_bytes_predicted", "bytes",
+     "The kernel model's global load and store requests in 32-byte sectors, request by request (what reaches L2).",
+     field(&PointRow::l2_bytes_predicted)},
+    {"wave_efficiency", "",
+     "Blocks of the variant's main launch over the resident slots of the waves it needs (1: the last wave is full).",
+     field(&PointRow::wave_efficiency)},
+    {"bound_predicted", "", "The largest term of time_us_predicted: launch, compute or dram.",
+     field(&PointRow::bound_predicted)},
 };
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 namespace roofline {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // What is the same for every row of one run.
 struct RunInfo {
@@ -91,6 +91,10 @@ struct PointRow {
   std::optional<double> measured_at_s;  // seconds from the sweep's start to the end of the point's timing
   std::string ceiling_pass;             // start or end, for ceiling rows
   // extensions of version 4: RunInfo::device_kind
+  // extensions of version 5: the kernel model's predicted achieved point (predicted rows; roofline/kernel_model.hpp)
+  std::optional<double> time_us_predicted, achieved_tflops_predicted, dram_bytes_predicted, l2_bytes_predicted,
+      wave_efficiency;
+  std::string bound_predicted;
 };
 
 // A point ran slow clocks when its mean SM clock fell below this fraction of the maximum.

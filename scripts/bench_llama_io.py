@@ -9,7 +9,8 @@ rows, empty elsewhere; `ceiling_pass` start on ceiling rows (older runs measured
 elsewhere. So every reader sees the newest key columns and points join across versions. Version 4 appends
 `device_kind`: gpu, or emulated for the rows of bench_llama_emulated (the measured path run on the CPU emulator, whose
 times are made up). The scripts refuse emulated rows unless asked (`allow_emulated`), so that nothing an emulated run
-wrote can pass for a measurement.
+wrote can pass for a measurement. Version 5 appends the kernel model's predicted achieved point (`time_us_predicted`
+to `bound_predicted`), filled on the rows of bench_llama --predict only.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-SCHEMA_VERSION = 4  # the newest version these scripts read
-SCHEMA_VERSIONS = (1, 2, 3, 4)
+SCHEMA_VERSION = 5  # the newest version these scripts read
+SCHEMA_VERSIONS = (1, 2, 3, 4, 5)
 ALLOW_EMULATED_HELP = (
     "read result folders of bench_llama_emulated too (its rows ran on the CPU emulator: their times are made up, never "
     "measurements)"

@@ -4,7 +4,7 @@
     python3 scripts/compare_runs.py results/h100-sxm/2026-11-24_abc results/h100-sxm/2026-12-01_def
 
 Points are joined on (model, series, op, phase, impl, dtype, batch, seq_len, candidates, l2_mode, ceiling_pass);
-either run may be of schema version 1, 2 or 3 (version 1 has no candidates: 1 for ar; versions 1 and 2 measured the
+either run may be of schema version 1 to 5 (version 1 has no candidates: 1 for ar; versions 1 and 2 measured the
 ceilings once, as version 3's start pass). For each point, the throughput ratio B / A (from the median times) and a
 verdict from the per-sample times (samples.csv). Where the runs timed a point differently (version 3 times points
 under 20 us in batches of launches, older versions one launch at a time), the ratio compares their single-launch

@@ -3,7 +3,7 @@
 
     python3 scripts/merge_results.py results/*/* --out merged.csv [--samples-out merged_samples.csv]
 
-Every roofline.csv must have a schema version these scripts read (1, 2 or 3); another is refused with the folder named.
+Every roofline.csv must have a schema version these scripts read (1 to 5); another is refused with the folder named.
 Versions mix: rows keep their schema_version, and older rows (and samples) get the newer key columns: version 2's
 `candidates` (1 for ar, empty for init) and version 3's `ceiling_pass` (start on ceiling rows). Rows keep all their
 columns (the run columns tell the runs apart); a `source` column names the folder each came from.

@@ -13,7 +13,9 @@ Every number comes from the CSVs' columns (read by name): nothing about a GPU or
     python3 scripts/plot_roofline.py RUN --predicted predicted/a40/.../roofline.csv --out vs_predicted.png
 
 Measured runs draw their measured roofs (dotted) beside the datasheet's (dashed); hand-written and cuBLAS points get
-different markers; with several runs, each run gets its own markers and the legend says which is which.
+different markers; with several runs, each run gets its own markers and the legend says which is which. Predicted
+runs (bench_llama --predict) draw each point twice: on the roof (x, the bound) and where the kernel model says hand's
+kernel should land (o, "kernel model"; docs/kernel_model.md).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ MEDUSA_COLOURMAPS = {"qkv mlp": "GnBu", "up/gate/down": "RdPu", "qk/pv": "YlOrBr
 IMPL_MARKERS = {"hand": "x", "roofline": "x", "cublas": "+"}
 RUN_MARKERS = ["x", "+", "1", "2", "3", "4", "^", "v"]
 PLOTTED_STATUSES = ("ok", "predicted")
+# The kernel model's achieved point of a predicted row (docs/kernel_model.md): a second marker beside the bound.
+MODEL_COLUMN = "achieved_tflops_predicted"
 REQUIRED = [
     "schema_version", "series", "phase", "op", "impl", "dtype", "status", "intensity", "achieved_tflops",
     "peak_tflops_datasheet", "peak_gbps_datasheet", "model", "gpu_name",
@@ -145,6 +149,13 @@ def draw_hierarchical(ax, points: pd.DataFrame, colour: str) -> None:
         ax.plot([x_l2, x_dram], [y_val, y_val], color=colour, linewidth=0.5, alpha=0.5)
 
 
+def model_points(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows that carry the kernel model's predicted achieved point (schema version 5, predicted rows)."""
+    if MODEL_COLUMN not in rows.columns:
+        return rows.iloc[0:0].assign(**{MODEL_COLUMN: pd.Series(dtype=float)})
+    return rows[rows[MODEL_COLUMN].notna()]
+
+
 def build_figure(df, dtype: str | None = None, title: str | None = None, by: str | None = None, predicted=None,
                  hierarchical: bool = False):  # fmt: skip
     """The figure for one or several runs (a DataFrame or a list of them) and one dtype. Returns (figure, axes).
@@ -186,6 +197,10 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
         pred = predicted[(predicted["status"] == "predicted") & (predicted["dtype"] == dtype)]
         ax.scatter(pred["intensity"], pred["achieved_tflops"] * 1e12, marker="o", facecolors="none",
                    edgecolors="0.6", s=18, label="predicted")  # fmt: skip
+        achieved = model_points(pred)
+        if not achieved.empty:
+            ax.scatter(achieved["intensity"], achieved[MODEL_COLUMN] * 1e12, marker="s", facecolors="none",
+                       edgecolors="0.6", s=10, linewidths=0.6, label="predicted (kernel model)")  # fmt: skip
 
     impls = sorted(set(everything["impl"].dropna()))
     markers = cycle(RUN_MARKERS)
@@ -198,7 +213,7 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
     for series in MEDUSA_SERIES:
         for q, colour in medusa_shades(series, candidates).items():
             groups.append((series, "medusa", q, f"{series} Medusa (# cand.: {q})", colour))
-    drawn = 0
+    drawn, modeled = 0, False
     for series, phase, q, name, colour in groups:
         for i, (p, run_label) in enumerate(zip(points, labels)):
             for impl in impls:
@@ -211,14 +226,22 @@ def build_figure(df, dtype: str | None = None, title: str | None = None, by: str
                 ax.scatter(sel["intensity"], sel["achieved_tflops"] * 1e12, marker=run_markers[(i, impl)],
                            color=colour, label=label, linewidths=1.0)  # fmt: skip
                 drawn += 1
+                achieved = model_points(sel)
+                if not achieved.empty:  # a --predict run: where hand's kernel should land, beside the bound
+                    ax.scatter(achieved["intensity"], achieved[MODEL_COLUMN] * 1e12, marker="o", facecolors="none",
+                               edgecolors=colour, s=14, linewidths=0.8)  # fmt: skip
+                    modeled = True
                 if hierarchical:
                     draw_hierarchical(ax, sel, colour)
 
+    if modeled:  # one legend entry for the second marker: each series' colour says whose point it is
+        ax.scatter([], [], marker="o", facecolors="none", edgecolors="0.3", label="kernel model: hand's kernel")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(x_lo, x_hi)
     top = max([f for f, _ in datasheet + measured])
-    ax.set_ylim(min(everything["achieved_tflops"].min() * 1e12 * 0.5, 1e10), top * 1e12 * 3)
+    lowest = min(everything["achieved_tflops"].min(), model_points(everything)[MODEL_COLUMN].min(skipna=True))
+    ax.set_ylim(min(lowest * 1e12 * 0.5, 1e10), top * 1e12 * 3)
     ax.xaxis.set_major_formatter(FuncFormatter(si))
     ax.yaxis.set_major_formatter(FuncFormatter(si))
     ax.set_xlabel("Operational Intensity (FLOP/Byte)")

@@ -114,13 +114,13 @@ def medusa_closed_forms(df, h, n, kv, d, i):
 def test_predict_medusa_writes_the_default_candidates_times_49_settings(predicted_medusa):
     df = pd.read_csv(predicted_medusa / "roofline.csv")
     assert len(df) == 9 * 49 * 7
-    assert set(df["phase"]) == {"medusa"} and set(df["schema_version"]) == {4}
+    assert set(df["phase"]) == {"medusa"} and set(df["schema_version"]) == {5}
     assert sorted(df["candidates"].unique()) == [16, 32, 48, 64, 80, 96, 112]
     counts = df.groupby(["op", "candidates"]).size()
     assert len(counts) == 9 * 7 and (counts == 49).all()
     assert (df["gpu_name"] == "NVIDIA A100 80GB PCIe").all()
     env = json.loads((predicted_medusa / "env.json").read_text())
-    assert env["schema_version"] == 4 and env["points"] == 9 * 49 * 7
+    assert env["schema_version"] == 5 and env["points"] == 9 * 49 * 7
 
 
 def test_predict_medusa_uses_the_papers_accounting(predicted_medusa):

@@ -90,7 +90,7 @@ def test_every_planned_point_has_one_ok_row_per_implementation(main_run, bench_l
 def test_every_output_says_it_is_emulated(main_run):
     out, result = main_run
     rows = pd.read_csv(out / "roofline.csv")
-    assert set(rows["device_kind"]) == {"emulated"} and (rows["schema_version"] == 4).all()
+    assert set(rows["device_kind"]) == {"emulated"} and (rows["schema_version"] == 5).all()
     assert rows["gpu_name"].str.contains("EMULATED").all() and set(rows["build_archs"].astype(str)) == {"emulated"}
     env = json.loads((out / "env.json").read_text())
     assert env["device_kind"] == "emulated" and env["emulated"] is True

@@ -74,17 +74,23 @@ TEST(Schema, CoreColumnsOfDesignSection5) {
 }
 
 TEST(Schema, EachVersionAppendsToTheLast) {
-  // Version 2 is version 1 plus `candidates`; version 3 appends the columns below after it, version 4 `device_kind`:
-  // an older reader's columns keep their places.
-  EXPECT_EQ(kSchemaVersion, 4);
+  // Version 2 is version 1 plus `candidates`; version 3 appends the columns below after it, version 4 `device_kind`,
+  // version 5 the predicted achieved point: an older reader's columns keep their places.
+  EXPECT_EQ(kSchemaVersion, 5);
   const std::vector<std::string> header = csv_header();
   const std::vector<std::string> version3 = {
       "time_us_single",        "launches_per_sample",     "median_ci_rel", "samples_stop",
       "sm_clock_source",       "sm_clock_max_mhz",        "clock_low",     "power_w_mean",
       "power_capped_fraction", "thermal_capped_fraction", "measured_at_s", "ceiling_pass"};
-  ASSERT_GT(header.size(), version3.size() + 3);
-  EXPECT_EQ(header.back(), "device_kind");  // the only column of version 4
-  const std::size_t first = header.size() - 1 - version3.size();
+  const std::vector<std::string> version5 = {"time_us_predicted",  "achieved_tflops_predicted", "dram_bytes_predicted",
+                                             "l2_bytes_predicted", "wave_efficiency",           "bound_predicted"};
+  ASSERT_GT(header.size(), version3.size() + version5.size() + 3);
+  for (std::size_t i = 0; i < version5.size(); ++i) {
+    EXPECT_EQ(header[header.size() - version5.size() + i], version5[i]);
+  }
+  const std::size_t last4 = header.size() - 1 - version5.size();
+  EXPECT_EQ(header[last4], "device_kind");  // the only column of version 4
+  const std::size_t first = last4 - version3.size();
   for (std::size_t i = 0; i < version3.size(); ++i) EXPECT_EQ(header[first + i], version3[i]);
   EXPECT_EQ(header[first - 1], "candidates");       // the last column of version 2
   EXPECT_EQ(header[first - 2], "time_us_counted");  // the last column of version 1
@@ -92,10 +98,12 @@ TEST(Schema, EachVersionAppendsToTheLast) {
   row.candidates = 48;
   row.ceiling_pass = "end";
   row.run.device_kind = "emulated";
+  row.bound_predicted = "dram";
   const std::vector<std::string> cells = csv_cells(row);
   EXPECT_EQ(cells[first - 1], "48");
-  EXPECT_EQ(cells[cells.size() - 2], "end");
-  EXPECT_EQ(cells.back(), "emulated");
+  EXPECT_EQ(cells[last4 - 1], "end");
+  EXPECT_EQ(cells[last4], "emulated");
+  EXPECT_EQ(cells.back(), "dram");
 }
 
 TEST(Schema, EmptyRowHasEmptyMeasurementsNotZeros) {

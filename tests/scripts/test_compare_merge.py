@@ -94,9 +94,9 @@ def test_merge_concatenates_and_refuses_other_schema_versions(runs, tmp_path):
     assert len(pd.read_csv(tmp_path / "s.csv")) == 2 * 96 * 20
     future = make_run(tmp_path / "future", seed=5)
     df = pd.read_csv(future / "roofline.csv")
-    df.assign(schema_version=5).to_csv(future / "roofline.csv", index=False)
+    df.assign(schema_version=6).to_csv(future / "roofline.csv", index=False)
     cli = run_script("merge_results.py", runs["a"], future, "--out", tmp_path / "x.csv")
-    assert cli.returncode == 2 and "schema version [5]" in cli.stderr and "future" in cli.stderr
+    assert cli.returncode == 2 and "schema version [6]" in cli.stderr and "future" in cli.stderr
     assert not (tmp_path / "x.csv").exists()
 
 

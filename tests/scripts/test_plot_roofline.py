@@ -92,7 +92,7 @@ def test_command_line_writes_the_image(tmp_path, suffix):
     "mutate, message",
     [
         (lambda df: df.drop(columns=["intensity"]), "missing columns intensity"),
-        (lambda df: df.assign(schema_version=5), "schema version"),
+        (lambda df: df.assign(schema_version=6), "schema version"),
         (lambda df: df.assign(status="invalid"), "no plottable rows"),
     ],
 )
@@ -198,3 +198,18 @@ def test_a_version_1_and_a_version_2_file_in_one_figure(tmp_path):
     cli = subprocess.run([sys.executable, SCRIPTS / "plot_roofline.py", tmp_path / "v1.csv", tmp_path / "v2.csv",
                           "--out", out], capture_output=True, text=True)  # fmt: skip
     assert cli.returncode == 0, cli.stderr
+
+
+def test_predicted_runs_draw_the_kernel_models_points_as_a_second_marker(tmp_path):
+    bound = pd.read_csv(make_csv(tmp_path / "bound.csv"))
+    model = bound.assign(schema_version=5, achieved_tflops_predicted=bound["achieved_tflops"] * 0.5)
+    model.loc[0, "achieved_tflops_predicted"] = None  # a point the model has no prediction for
+    model.to_csv(tmp_path / "model.csv", index=False)
+    _, ax = plot_roofline.build_figure(plot_roofline.load(tmp_path / "model.csv"))
+    assert legend_texts(ax)[-1] == "kernel model: hand's kernel"
+    hollow = [c for c in ax.collections if len(c.get_offsets()) and not len(c.get_facecolor())]
+    drawn = sorted(y for c in hollow for _, y in c.get_offsets())
+    assert drawn == pytest.approx(sorted(model["achieved_tflops_predicted"].dropna() * 1e12))
+    # Bound-only files (older versions, measured runs) have no second marker.
+    _, ax = plot_roofline.build_figure(plot_roofline.load(tmp_path / "bound.csv"))
+    assert "kernel model: hand's kernel" not in legend_texts(ax)
