@@ -179,10 +179,11 @@ void cp_async(std::uint32_t dst, const void* src, int cp_size, int src_size, Sit
   std::memset(copy.data + src_size, 0, cp_size - src_size);
   launch.shared.async_issue(dst, cp_size, who);
   if (launch.traffic) {
-    if (src_size > 0) {
-      launch.traffic->count(detail::AccessKind::kCpAsyncRead, false, t.index, site, nullptr,
-                            reinterpret_cast<std::uintptr_t>(src), static_cast<std::size_t>(src_size));
-    }
+    // A zero-size copy reads nothing, but its lane still takes its turn at the site: on a GPU it is the same
+    // instruction as its neighbours' (predicated off), and skipping it would put this lane's next copy into the
+    // request of another instruction.
+    launch.traffic->count(detail::AccessKind::kCpAsyncRead, false, t.index, site, nullptr,
+                          reinterpret_cast<std::uintptr_t>(src), static_cast<std::size_t>(src_size));
     launch.traffic->count(detail::AccessKind::kCpAsyncWrite, true, t.index, site, nullptr, dst,
                           static_cast<std::size_t>(cp_size));
   }

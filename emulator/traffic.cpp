@@ -77,13 +77,15 @@ void LaunchTraffic::end_block() {
     std::vector<std::uintptr_t> address;
     std::vector<std::size_t> bytes;
     for (const LaneAccess& a : lanes) {
+      if (a.bytes == 0) continue;  // a lane predicated off (a zero-size cp.async): it took its turn, moved nothing
       lane.push_back(a.lane);
       address.push_back(a.address);
       bytes.push_back(a.bytes);
       c.bytes += a.bytes;
     }
+    if (lane.empty()) continue;  // every lane off: no request reaches memory
     c.requests += 1;
-    c.lane_accesses += lanes.size();
+    c.lane_accesses += lane.size();
     if (c.shared) {
       c.wavefronts += shared_wavefronts(lane, address, bytes);
     } else {

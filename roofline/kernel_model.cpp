@@ -54,6 +54,7 @@ constexpr KernelRegisters kRegisters[] = {
     {"pv_reduce", 32, 40, 40, 32},
     {"gemm_mma_128x128", 126, 126, 126, 124},
     {"gemm_mma_64x64", 96, 96, 96, 96},
+    {"gemm_mma_w64_128x128", 238, 238, 238, 242},
 };
 // clang-format on
 // registers: end
@@ -283,6 +284,9 @@ struct TileShape {
 };
 constexpr TileShape kTile128{"gemm_mma_128x128", 128, 128, 32, 256, 4 * (128 * 32 * 2 + 128 * 32 * 2)};
 constexpr TileShape kTile64{"gemm_mma_64x64", 64, 64, 32, 128, 4 * (64 * 32 * 2 + 64 * 32 * 2)};
+// gemm_mma_w64 (kernels/gemm_mma_w64.cu): 128 x 128 x 64 tiles, 4 warps of 64 x 64, 3 stages; the same tile order and
+// the same requests per row of a tile (its copies are 128 bytes a row), in 64-wide chunks of K.
+constexpr TileShape kTileW64{"gemm_mma_w64_128x128", 128, 128, 64, 128, 3 * (128 * 64 * 2 + 128 * 64 * 2)};
 constexpr std::int64_t kTileGroup = 8;
 
 bool gemm_supports(const GemmProblem& p, int bm, int bn) {
@@ -435,6 +439,8 @@ const std::vector<Row>& table() {
       {"gemm_mma_128x128", 80, 0,
        [](const GemmProblem& p, int sms) { return gemm_supports(p, 128, 128) && tiles_fill(p, 128, 128, sms); }, true},
       {"gemm_mma_64x64", 80, 0, [](const GemmProblem& p, int) { return gemm_supports(p, 64, 64); }, true},
+      {"gemm_mma_w64_128x128", 80, 0,
+       [](const GemmProblem& p, int sms) { return gemm_supports(p, 128, 128) && tiles_fill(p, 128, 128, sms); }, true},
   };
   return rows;
 }
@@ -486,6 +492,7 @@ KernelPlan plan_variant(const std::string& variant, const GemmProblem& problem, 
   if (variant == "pv_decode_split") return plan_pv_split(problem, gpu);
   if (variant == kTile128.name) return plan_gemm(kTile128, problem, gpu);
   if (variant == kTile64.name) return plan_gemm(kTile64, problem, gpu);
+  if (variant == kTileW64.name) return plan_gemm(kTileW64, problem, gpu);
   throw std::invalid_argument("the kernel model does not describe variant " + variant);
 }
 

@@ -55,6 +55,22 @@ __global__ void cp_async_kernel(const uint4* in, int dst_stride) {
   cuda_emu::cp_async_wait_group(0);
 }
 
+// The copy of one 16-byte piece, zero-filled when `valid` is false: one site for every operand it copies.
+__device__ void copy_piece(std::uint32_t dst, const uint4* src, bool valid) {
+  cuda_emu::cp_async(dst, src, 16, valid ? 16 : 0);
+}
+
+__global__ void cp_async_shared_site_kernel(const uint4* a, const uint4* b) {
+  unsigned char* s = cuda_emu::dynamic_shared(16);
+  const int lane = static_cast<int>(threadIdx.x);
+  const std::uint32_t dst = cuda_emu::shared_address(s) + static_cast<std::uint32_t>(lane * 16);
+  copy_piece(dst, a + lane, lane < 7);
+  copy_piece(dst + 512, b + lane, true);
+  copy_piece(dst + 1024, a, false);
+  cuda_emu::cp_async_commit_group();
+  cuda_emu::cp_async_wait_group(0);
+}
+
 __global__ void ldmatrix_kernel(std::uint32_t* out, int row_stride, int bytes) {
   unsigned char* s = cuda_emu::dynamic_shared(16);
   for (int i = static_cast<int>(threadIdx.x); i < bytes; i += 32) s[i] = static_cast<unsigned char>(i);
@@ -105,6 +121,14 @@ std::vector<cuda_emu::TrafficCount> cp_async_rows(int dst_stride) {
   return counted([&] {
     return cuda_emu::launch(cp_async_kernel, config(1, 32, static_cast<std::size_t>(32 * dst_stride)),
                             in.as<const uint4>(), dst_stride);
+  });
+}
+
+std::vector<cuda_emu::TrafficCount> cp_async_shared_site() {
+  Buffer a(16 * 32), b(16 * 32);
+  return counted([&] {
+    return cuda_emu::launch(cp_async_shared_site_kernel, config(1, 32, 3 * 512), a.as<const uint4>(),
+                            b.as<const uint4>());
   });
 }
 

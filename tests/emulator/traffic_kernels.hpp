@@ -18,6 +18,9 @@ std::vector<cuda_emu::TrafficCount> copy_floats(int stride, int blocks, int thre
 std::vector<cuda_emu::TrafficCount> shared_words(int stride);
 // One warp: each lane cp.async's 16 contiguous bytes of global memory to shared offset lane * dst_stride.
 std::vector<cuda_emu::TrafficCount> cp_async_rows(int dst_stride);
+// One warp, one cp.async site reached three times a lane: 16 bytes of `a` (lanes 0-6 only; the others copy zero
+// bytes), then 16 bytes of `b` (every lane), then nothing (every lane off), as one unrolled helper serves two operands.
+std::vector<cuda_emu::TrafficCount> cp_async_shared_site();
 // One warp: ldmatrix.x4 with lane l's row at shared offset l * row_stride.
 std::vector<cuda_emu::TrafficCount> ldmatrix_rows(int row_stride);
 

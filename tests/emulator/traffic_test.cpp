@@ -110,6 +110,17 @@ TEST_F(Traffic, CpAsyncCountsItsGlobalReadAndItsSharedWrite) {
   EXPECT_EQ(only(traffic::cp_async_rows(144), "cp.async", true, true).wavefronts, 4u);  // padded by 16 bytes
 }
 
+TEST_F(Traffic, AZeroSizeCopyTakesItsTurnAtTheSiteAndMovesNothing) {
+  // Lanes 7-31 copy nothing from `a`; their copy of `b` is still the site's second request, as on a GPU, where each
+  // call is its own instruction. Grouped by each lane's own count of real copies, lane 7's piece of `b` would join
+  // the first request and its sector (shared with lane 6's piece) be counted twice: 21 sectors, not 20.
+  const TrafficCount read = only(traffic::cp_async_shared_site(), "cp.async", false, false);
+  EXPECT_EQ(read.requests, 2u);  // the third call, every lane off, reaches no memory
+  EXPECT_EQ(read.bytes, 7u * 16 + 32 * 16);
+  EXPECT_EQ(read.lane_accesses, 7u + 32);
+  EXPECT_EQ(read.sectors, 4u + 16);
+}
+
 TEST_F(Traffic, LdmatrixIsFourPassesWhenEachMatrixCoversTheBanks) {
   const TrafficCount dense = only(traffic::ldmatrix_rows(16), "ldmatrix", true, false);
   EXPECT_EQ(dense.requests, 1u);

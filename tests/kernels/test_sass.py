@@ -197,6 +197,7 @@ MODEL_KERNELS = {
     "pv_reduce": r"pv_reduce_kernel",
     "gemm_mma_128x128": r"gemm_mma_kernelINS0_4TileILi128ELi128E",
     "gemm_mma_64x64": r"gemm_mma_kernelINS0_4TileILi64ELi64E",
+    "gemm_mma_w64_128x128": r"gemm_mma_w64_kernelINS0_8WideTileILi128ELi128E",
 }
 MODEL_ARCHS = ("sm_80", "sm_86", "sm_89", "sm_90a")  # the order of the table's numbers
 
