@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace roofline {
@@ -38,35 +39,47 @@ const ArchLimits* arch_limits(int sm) {
 
 // --- the kernels' resources ----------------------------------------------------------------------------------------
 
-// Registers per thread of each modeled kernel as the build reports them (cuobjdump --dump-resource-usage), the
-// largest over its instantiations (dtypes, B layouts, row tiles), for sm_80, sm_86, sm_89 and sm_90a.
+// Registers per thread of each modeled kernel as the build reports them (cuobjdump --dump-resource-usage), for sm_80,
+// sm_86, sm_89 and sm_90a: per row-tile count for gemv_mma (its launch picks the instantiation by M: 1 to 4 tiles of
+// 16 rows), the largest over the other instantiations (dtypes, B layouts) for the rest (row tiles 0).
 // tests/kernels/test_sass.py checks every number against the build: change them together.
 struct KernelRegisters {
   const char* kernel;
+  int row_tiles;
   int sm80, sm86, sm89, sm90;
 };
 // registers: begin
 // clang-format off
 constexpr KernelRegisters kRegisters[] = {
-    {"gemv_mma_splitk", 110, 110, 110, 110},
-    {"gemv_mma_wide", 106, 106, 106, 106},
-    {"pv_partial", 43, 43, 43, 32},
-    {"pv_reduce", 32, 40, 40, 32},
-    {"gemm_mma_128x128", 126, 126, 126, 124},
-    {"gemm_mma_64x64", 96, 96, 96, 96},
-    {"gemm_mma_w64_128x128", 238, 238, 238, 242},
+    {"gemv_mma_splitk", 1, 64, 80, 80, 64},
+    {"gemv_mma_splitk", 2, 80, 80, 80, 84},
+    {"gemv_mma_splitk", 3, 110, 110, 110, 110},
+    {"gemv_mma_splitk", 4, 98, 98, 98, 92},
+    {"gemv_mma_wide", 1, 54, 48, 48, 48},
+    {"gemv_mma_wide", 2, 70, 70, 70, 70},
+    {"gemv_mma_wide", 3, 80, 80, 80, 78},
+    {"gemv_mma_wide", 4, 106, 106, 106, 106},
+    {"pv_partial", 0, 43, 43, 43, 32},
+    {"pv_reduce", 0, 32, 40, 40, 32},
+    {"gemm_mma_128x128", 0, 126, 126, 126, 124},
+    {"gemm_mma_64x64", 0, 96, 96, 96, 96},
+    {"gemm_mma_w64_128x128", 0, 238, 238, 238, 242},
 };
 // clang-format on
 // registers: end
 
-int registers_of(const std::string& kernel, int sm) {
+int registers_of(const std::string& kernel, int sm, int row_tiles = 0) {
   for (const KernelRegisters& k : kRegisters) {
-    if (kernel == k.kernel) return sm >= 90 ? k.sm90 : sm >= 89 ? k.sm89 : sm >= 86 ? k.sm86 : k.sm80;
+    if (kernel == k.kernel && row_tiles == k.row_tiles) {
+      return sm >= 90 ? k.sm90 : sm >= 89 ? k.sm89 : sm >= 86 ? k.sm86 : k.sm80;
+    }
   }
   throw std::logic_error("no registers recorded for kernel " + kernel);
 }
 
 // --- sectors -------------------------------------------------------------------------------------------------------
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // Bytes of the 32-byte sectors that [offset, offset + bytes) spans.
 std::int64_t span_sector_bytes(std::int64_t offset, std::int64_t bytes) {
@@ -87,30 +100,65 @@ bool rows_aligned(const Operand& op, int element_bytes) {
          (op.head_stride * element_bytes) % kSectorBytes == 0;
 }
 
-// Sector bytes of the segments [c0, c1) (elements) of rows [0, rows) of every (batch, head) matrix, one request per
-// segment of a row: the loads of a tile or chunk of columns of each row.
-std::int64_t rows_segment_sector_bytes(const Operand& op, const GemmProblem& p, std::int64_t rows, std::int64_t c0,
-                                       std::int64_t c1, int element_bytes = 2) {
+// Sector bytes of the requests that read columns [c0, c1) (elements) of rows [0, rows) of every (batch, head) matrix
+// of an operand, each request reading that segment of `group` consecutive rows (rows g * group .. g * group + group -
+// 1, those past `rows` not read): a sector two rows of one request share counts once, as the memory serves it.
+std::int64_t request_sector_bytes(const Operand& op, const GemmProblem& p, std::int64_t rows, std::int64_t group,
+                                  std::int64_t c0, std::int64_t c1, int element_bytes = 2) {
   if (rows <= 0 || c1 <= c0) return 0;
-  const std::int64_t bytes = (c1 - c0) * element_bytes;
-  if (rows_aligned(op, element_bytes)) {
-    return p.batch_count() * rows * span_sector_bytes(c0 * element_bytes, bytes);
-  }
+  const std::int64_t stride = op.ld * element_bytes, bytes = (c1 - c0) * element_bytes;
+  // The sectors of rows [r0, r1) of one request, their matrix starting `base` bytes into a sector (rows go up in
+  // address, so each row's sectors overlap only the previous ones').
+  auto one_request = [&](std::int64_t base, std::int64_t r0, std::int64_t r1) {
+    std::int64_t sectors = 0, last = -1;
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::int64_t first = (base + r * stride + c0 * element_bytes) / kSectorBytes;
+      const std::int64_t end = (base + r * stride + c0 * element_bytes + bytes - 1) / kSectorBytes;
+      sectors += std::max<std::int64_t>(0, end - std::max(first, last + 1) + 1);
+      last = std::max(last, end);
+    }
+    return sectors;
+  };
+  // A matrix's total depends only on where in a sector it starts; and the requests repeat every `period` of them, when
+  // their first rows are a multiple of 32 bytes apart.
+  std::int64_t period = 1;
+  while ((period * group * stride) % kSectorBytes != 0) ++period;
+  auto one_matrix = [&](std::int64_t base) {
+    const std::int64_t requests = ceil_div(rows, group), full = rows / group;
+    std::int64_t cycle = 0;
+    for (std::int64_t q = 0; q < std::min(period, full); ++q) cycle += one_request(base, q * group, (q + 1) * group);
+    std::int64_t sectors = full >= period ? (full / period) * cycle : 0;
+    for (std::int64_t q = full >= period ? (full / period) * period : 0; q < requests; ++q) {
+      sectors += one_request(base, q * group, std::min(rows, (q + 1) * group));
+    }
+    return sectors * kSectorBytes;
+  };
+  std::map<std::int64_t, std::int64_t> by_start;  // where a matrix starts in its sector -> its bytes
   std::int64_t total = 0;
   for (std::int64_t z = 0; z < p.batch_count(); ++z) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-      total += span_sector_bytes((row_offset(op, p, z, r) + c0) * element_bytes, bytes);
-    }
+    const std::int64_t base = (row_offset(op, p, z, 0) * element_bytes) % kSectorBytes;
+    auto it = by_start.find(base);
+    if (it == by_start.end()) it = by_start.emplace(base, one_matrix(base)).first;
+    total += it->second;
   }
   return total;
 }
 
-// The same summed over consecutive column segments of `width` elements covering [0, cols).
-std::int64_t rows_chunked_sector_bytes(const Operand& op, const GemmProblem& p, std::int64_t rows, std::int64_t cols,
-                                       std::int64_t width) {
+// The same for consecutive column segments of `width` elements covering [0, cols): a chunk of every row per request.
+std::int64_t chunked_request_sector_bytes(const Operand& op, const GemmProblem& p, std::int64_t rows,
+                                          std::int64_t group, std::int64_t cols, std::int64_t width) {
   std::int64_t total = 0;
+  std::map<std::int64_t, std::int64_t> by_start;  // a chunk's sectors depend only on where it starts in a sector
   for (std::int64_t c0 = 0; c0 < cols; c0 += width) {
-    total += rows_segment_sector_bytes(op, p, rows, c0, std::min(c0 + width, cols));
+    const std::int64_t c1 = std::min(c0 + width, cols);
+    if (c1 - c0 < width) {
+      total += request_sector_bytes(op, p, rows, group, c0, c1);
+      continue;
+    }
+    const std::int64_t start = (c0 * 2) % kSectorBytes;
+    auto it = by_start.find(start);
+    if (it == by_start.end()) it = by_start.emplace(start, request_sector_bytes(op, p, rows, group, c0, c1)).first;
+    total += it->second;
   }
   return total;
 }
@@ -143,13 +191,11 @@ std::int64_t distinct_sector_bytes(const Operand& op, const GemmProblem& p, std:
   return static_cast<std::int64_t>(sectors.size()) * kSectorBytes;
 }
 
-// Stores of pairs of adjacent elements (4 bytes) by the m16n8 fragment layout: each n8 tile of a row is one 16-byte
-// segment of one request.
+// Stores of pairs of adjacent elements (4 bytes) by the m16n8 fragment layout: a request stores one n8 tile (16 bytes)
+// of 8 consecutive rows.
 std::int64_t fragment_store_sector_bytes(const GemmProblem& p) {
-  return rows_chunked_sector_bytes(p.c, p, p.m, p.n, 8);
+  return chunked_request_sector_bytes(p.c, p, p.m, 8, p.n, 8);
 }
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // --- waves ---------------------------------------------------------------------------------------------------------
 
@@ -190,18 +236,24 @@ KernelPlan plan_gemv(const GemvShape& s, const GemmProblem& p, const GpuTarget& 
   KernelPlan plan;
   plan.variant = s.name;
   const std::int64_t blocks_x = ceil_div(p.n, s.block_n());
-  const std::int64_t row_tiles = ceil_div(p.m, 16);
-  plan.launches.push_back({s.name, blocks_x * p.batch_count(), s.threads(), registers_of(s.name, gpu.sm),
-                           static_cast<int>(s.warps_n * s.warps_k * row_tiles * s.nt * 4 * 32 * 4)});
-  // B: every valid row, one k32 chunk a request; A: its valid rows, by every warp column of every block.
-  plan.load_sector_bytes = rows_chunked_sector_bytes(p.b, p, p.n, p.k, 32) +
-                           blocks_x * s.warps_n * rows_chunked_sector_bytes(p.a, p, p.m, p.k, 32);
+  const int row_tiles = static_cast<int>(ceil_div(p.m, 16));
+  plan.launches.push_back({s.name, blocks_x * p.batch_count(), s.threads(), registers_of(s.name, gpu.sm, row_tiles),
+                           s.warps_n * s.warps_k * row_tiles * s.nt * 4 * 32 * 4});
+  // A request is one k32 chunk of 8 consecutive rows: B's rows of an n8 tile, once; A's rows g (and g + 8) of a
+  // 16-row tile, by every warp column of every block.
+  plan.load_sector_bytes = chunked_request_sector_bytes(p.b, p, p.n, 8, p.k, 32) +
+                           blocks_x * s.warps_n * chunked_request_sector_bytes(p.a, p, p.m, 8, p.k, 32);
   plan.store_sector_bytes = fragment_store_sector_bytes(p);
   plan.footprint_bytes = distinct_sector_bytes(p.a, p, p.m, p.k) + distinct_sector_bytes(p.b, p, p.n, p.k) +
                          distinct_sector_bytes(p.c, p, p.m, p.n);
   plan.dram_bytes = static_cast<double>(plan.footprint_bytes);
-  plan.tensor_flops = 2.0 * static_cast<double>(row_tiles * 16) * static_cast<double>(blocks_x * s.block_n()) *
-                      static_cast<double>(ceil_div(p.k, 32) * 32) * static_cast<double>(p.batch_count());
+  // Warp wk of a warp column runs its chunks wk, wk + WARPS_K, ... two at a time, the second of a pair zeros past the
+  // end: every pair's MMAs run.
+  const std::int64_t chunks = ceil_div(p.k, 32);
+  std::int64_t chunk_runs = 0;  // per warp column
+  for (int wk = 0; wk < s.warps_k && wk < chunks; ++wk) chunk_runs += 2 * ceil_div(chunks - wk, 2LL * s.warps_k);
+  plan.tensor_flops = 2.0 * 16.0 * row_tiles * 8.0 * s.nt * 32.0 * static_cast<double>(chunk_runs) * s.warps_n *
+                      static_cast<double>(blocks_x * p.batch_count());
   set_waves(plan, gpu);
   return plan;
 }
@@ -255,6 +307,46 @@ std::int64_t pv_probability_sector_bytes(const GemmProblem& p, std::int64_t spli
   return total;
 }
 
+// V's loads: thread (group g, chunk c) of warp w reads the 16-byte chunk c of row s = begin + g, begin + g + groups,
+// ...; a request is one such row step of the warp's lanes, over the (partial, when d / 8 does not divide 32) rows its
+// groups hold.
+std::int64_t pv_value_sector_bytes(const GemmProblem& p, std::int64_t splits) {
+  const std::int64_t chunks = p.n / 8, groups = kPvThreads / chunks, per_split = ceil_div(p.k, splits);
+  const std::int64_t stride = p.b.ld * 2;
+  if (32 % chunks == 0 && rows_aligned(p.b, 2) && (p.n * 2) % kSectorBytes == 0 && p.b.ld >= p.n) {
+    return p.batch_count() * p.k * p.n * 2;  // whole rows a request, each in sectors of its own
+  }
+  std::map<std::int64_t, std::int64_t> by_start;  // where a matrix starts in its sector -> its sector bytes
+  std::int64_t total = 0;
+  for (std::int64_t z = 0; z < p.batch_count(); ++z) {
+    const std::int64_t base = (row_offset(p.b, p, z, 0) * 2) % kSectorBytes;
+    auto it = by_start.find(base);
+    if (it == by_start.end()) {
+      std::int64_t sectors = 0;
+      std::vector<std::int64_t> touched;
+      for (std::int64_t split = 0; split < splits; ++split) {
+        const std::int64_t begin = split * per_split, end = std::min(begin + per_split, p.k);
+        for (int warp = 0; warp < kPvThreads / 32; ++warp) {
+          for (std::int64_t step = 0; begin + step * groups < end; ++step) {
+            touched.clear();
+            for (int lane = 0; lane < 32; ++lane) {
+              const std::int64_t thread = warp * 32 + lane, g = thread / chunks, c = thread % chunks;
+              const std::int64_t row = begin + g + step * groups;
+              if (g >= groups || row >= end) continue;
+              touched.push_back((base + row * stride + c * 16) / kSectorBytes);
+            }
+            std::sort(touched.begin(), touched.end());
+            sectors += std::unique(touched.begin(), touched.end()) - touched.begin();
+          }
+        }
+      }
+      it = by_start.emplace(base, sectors * kSectorBytes).first;
+    }
+    total += it->second;
+  }
+  return total;
+}
+
 KernelPlan plan_pv_split(const GemmProblem& p, const GpuTarget& gpu) {
   KernelPlan plan;
   plan.variant = "pv_decode_split";
@@ -265,10 +357,13 @@ KernelPlan plan_pv_split(const GemmProblem& p, const GpuTarget& gpu) {
   if (splits > 1) {
     plan.launches.push_back({"pv_reduce", p.batch_count(), kPvReduceThreads, registers_of("pv_reduce", gpu.sm), 0});
   }
-  plan.load_sector_bytes = rows_segment_sector_bytes(p.b, p, p.k, 0, p.n) + pv_probability_sector_bytes(p, splits) +
-                           workspace;  // the reduction reads each (split, column) once, in whole sectors
-  plan.store_sector_bytes = splits > 1 ? workspace + p.batch_count() * span_sector_bytes(0, p.n * 2)
-                                       : p.batch_count() * span_sector_bytes(0, p.n * 2);
+  plan.load_sector_bytes = pv_value_sector_bytes(p, splits) + pv_probability_sector_bytes(p, splits) +
+                           workspace;  // the reduction reads each (split, column) once, 32 lanes a request
+  // Stores as the build's SASS issues them: a thread's 8 partial sums as 8 four-byte stores (each request a sector per
+  // lane: 8 times the workspace), O as 4 pair stores a thread (4 times O) or, after a split, by the reduction's 2-byte
+  // stores (O once).
+  const std::int64_t o = p.batch_count() * span_sector_bytes(0, p.n * 2);
+  plan.store_sector_bytes = splits > 1 ? 8 * workspace + o : 4 * o;
   plan.footprint_bytes = distinct_sector_bytes(p.a, p, 1, p.k) + distinct_sector_bytes(p.b, p, p.k, p.n) +
                          distinct_sector_bytes(p.c, p, 1, p.n) + 2 * workspace;
   plan.dram_bytes = static_cast<double>(plan.footprint_bytes);
@@ -281,12 +376,15 @@ KernelPlan plan_pv_split(const GemmProblem& p, const GpuTarget& gpu) {
 struct TileShape {
   const char* name;
   int bm, bn, bk, threads, shared_bytes;
+  int k_rows;  // rows a request copies of A and of B as [N x K] (a BK-wide chunk of each)
+  int n_rows;  // k rows a request copies of B as [K x N] (BN columns of each)
 };
-constexpr TileShape kTile128{"gemm_mma_128x128", 128, 128, 32, 256, 4 * (128 * 32 * 2 + 128 * 32 * 2)};
-constexpr TileShape kTile64{"gemm_mma_64x64", 64, 64, 32, 128, 4 * (64 * 32 * 2 + 64 * 32 * 2)};
-// gemm_mma_w64 (kernels/gemm_mma_w64.cu): 128 x 128 x 64 tiles, 4 warps of 64 x 64, 3 stages; the same tile order and
-// the same requests per row of a tile (its copies are 128 bytes a row), in 64-wide chunks of K.
-constexpr TileShape kTileW64{"gemm_mma_w64_128x128", 128, 128, 64, 128, 3 * (128 * 64 * 2 + 128 * 64 * 2)};
+// A request: 8 lanes a row of 4 chunks (BK = 32), or of 8 (BK = 64); as [K x N], BN / 8 lanes a k row.
+constexpr TileShape kTile128{"gemm_mma_128x128", 128, 128, 32, 256, 4 * (128 * 32 * 2 + 128 * 32 * 2), 8, 2};
+constexpr TileShape kTile64{"gemm_mma_64x64", 64, 64, 32, 128, 4 * (64 * 32 * 2 + 64 * 32 * 2), 8, 4};
+// gemm_mma_w64 (kernels/gemm_mma_w64.cu): 128 x 128 x 64 tiles, 4 warps of 64 x 64, 3 stages; the same tile order,
+// its copies 8 lanes a 128-byte row.
+constexpr TileShape kTileW64{"gemm_mma_w64_128x128", 128, 128, 64, 128, 3 * (128 * 64 * 2 + 128 * 64 * 2), 4, 2};
 constexpr std::int64_t kTileGroup = 8;
 
 bool gemm_supports(const GemmProblem& p, int bm, int bn) {
@@ -312,26 +410,37 @@ class WaveBytes {
         grid_n_(ceil_div(p.n, t.bn)),
         per_matrix_(grid_m_ * grid_n_) {}
 
-  double total() {
-    double bytes = 2.0 * static_cast<double>(p_.m * p_.n * p_.batch_count());  // C, written once
-    if (p_.b.head_group == 1) {
-      // No matrix is shared between (batch, head) pairs, so a matrix's bytes depend only on where the wave cuts fall
-      // in it: computed once per cut position.
-      std::map<std::int64_t, double> by_phase;
-      for (std::int64_t z = 0; z < p_.batch_count(); ++z) {
-        const std::int64_t phase = (slots_ - (z * per_matrix_) % slots_) % slots_;
-        auto it = by_phase.find(phase);
-        if (it == by_phase.end()) it = by_phase.emplace(phase, matrix_bytes(phase, 0, nullptr)).first;
-        bytes += it->second;
-      }
-      return bytes;
-    }
-    // Grouped-query heads share B: a wave reads a tile column of a shared matrix once, whichever head asks.
-    std::vector<std::pair<std::int64_t, std::int64_t>> wave_cols;
+  double total() const {
+    const double c = 2.0 * static_cast<double>(p_.m * p_.n * p_.batch_count());  // C, written once
+    std::vector<std::int64_t> a(static_cast<std::size_t>(p_.batch_count())), b(a.size());
     for (std::int64_t z = 0; z < p_.batch_count(); ++z) {
-      const std::int64_t phase = (slots_ - (z * per_matrix_) % slots_) % slots_;
-      if (phase == 0) wave_cols.clear();
-      bytes += matrix_bytes(phase, row_offset(p_.b, p_, z, 0), &wave_cols);
+      a[static_cast<std::size_t>(z)] = row_offset(p_.a, p_, z, 0);
+      b[static_cast<std::size_t>(z)] = row_offset(p_.b, p_, z, 0);
+    }
+    // Runs of consecutive pairs that read one B matrix (the query heads of one K or V head; runs of 1 without
+    // grouping), each with a matrix of A of its own: a run's bytes depend only on its length and on where the wave
+    // cuts fall in it, so each is computed once.
+    std::vector<std::int64_t> run_b, distinct_a = a;
+    std::sort(distinct_a.begin(), distinct_a.end());
+    const bool own_a = std::unique(distinct_a.begin(), distinct_a.end()) == distinct_a.end();
+    std::vector<std::pair<std::int64_t, std::int64_t>> runs;  // (first pair, length)
+    for (std::size_t z = 0; z < b.size();) {
+      std::size_t end = z + 1;
+      while (end < b.size() && b[end] == b[z]) ++end;
+      runs.emplace_back(static_cast<std::int64_t>(z), static_cast<std::int64_t>(end - z));
+      run_b.push_back(b[z]);
+      z = end;
+    }
+    std::sort(run_b.begin(), run_b.end());
+    const bool runs_own_b = std::unique(run_b.begin(), run_b.end()) == run_b.end();
+    if (!own_a || !runs_own_b) return c + shared_matrices(a, b);
+    std::map<std::pair<std::int64_t, std::int64_t>, double> known;  // (first cut, length) -> bytes
+    double bytes = c;
+    for (const auto& [first, length] : runs) {
+      const std::int64_t phase = (slots_ - (first * per_matrix_) % slots_) % slots_;
+      auto it = known.find({phase, length});
+      if (it == known.end()) it = known.emplace(std::make_pair(phase, length), run_bytes(phase, length)).first;
+      bytes += it->second;
     }
     return bytes;
   }
@@ -343,15 +452,11 @@ class WaveBytes {
            row;
   }
 
-  // One matrix, whose waves are cut at its tiles phase, phase + slots, ...; `shared` carries the (B matrix, tile
-  // column) pairs the current wave has read across matrices (grouped-query heads), or is null.
-  double matrix_bytes(std::int64_t phase, std::int64_t b_matrix,
-                      std::vector<std::pair<std::int64_t, std::int64_t>>* shared) const {
-    const double row = 2.0 * static_cast<double>(p_.k);  // one row of A, or of B as [N x K] (a column as [K x N])
+  // The pieces of one matrix's tiles between the wave cuts phase, phase + slots, ... and the tile groups' ends:
+  // visit(first tile row, tile rows, straight, first column, last column, wave ends after it).
+  template <class Visit>
+  void pieces(std::int64_t phase, Visit visit) const {
     const std::int64_t width = kTileGroup * grid_n_;
-    std::vector<std::pair<std::int64_t, std::int64_t>> own;
-    std::vector<std::pair<std::int64_t, std::int64_t>>& cols = shared ? *shared : own;
-    double total = 0;
     std::int64_t next_cut = phase > 0 ? phase : slots_;
     for (std::int64_t local = 0; local < per_matrix_;) {
       const std::int64_t group = local / width, first_m = group * kTileGroup;
@@ -360,18 +465,62 @@ class WaveBytes {
       const std::int64_t count = end - local;
       // Its tile rows: all of the group's, or `count` of them from row0 on, wrapping to the group's first.
       const std::int64_t row0 = count >= group_rows ? 0 : (local % width) % group_rows;
-      const std::int64_t rows = std::min(count, group_rows), straight = std::min(rows, group_rows - row0);
-      total += band(first_m + row0, straight, t_.bm, p_.m, row) + band(first_m, rows - straight, t_.bm, p_.m, row);
-      for (std::int64_t c = (local % width) / group_rows; c <= ((end - 1) % width) / group_rows; ++c) {
-        if (std::find(cols.begin(), cols.end(), std::make_pair(b_matrix, c)) != cols.end()) continue;
-        cols.emplace_back(b_matrix, c);
-        total += band(c, 1, t_.bn, p_.n, row);
-      }
+      const std::int64_t rows = std::min(count, group_rows);
+      visit(first_m, group_rows, row0, rows, (local % width) / group_rows, ((end - 1) % width) / group_rows,
+            end == next_cut);
       local = end;
-      if (local == next_cut) {
-        cols.clear();
-        next_cut += slots_;
-      }
+      if (local == next_cut) next_cut += slots_;
+    }
+  }
+
+  // A run of `length` pairs with their own A and one B, the first cut `phase` tiles into its first matrix.
+  double run_bytes(std::int64_t phase, std::int64_t length) const {
+    const double row = 2.0 * static_cast<double>(p_.k);  // one row of A, or of B as [N x K] (a column as [K x N])
+    std::vector<std::int64_t> cols;                      // B's tile columns the current wave has read
+    double total = 0;
+    for (std::int64_t i = 0; i < length; ++i) {
+      const std::int64_t cut = (phase - (i * per_matrix_) % slots_ + slots_) % slots_;
+      if (cut == 0) cols.clear();
+      pieces(cut, [&](std::int64_t first_m, std::int64_t group_rows, std::int64_t row0, std::int64_t rows,
+                      std::int64_t col0, std::int64_t col1, bool wave_ends) {
+        const std::int64_t straight = std::min(rows, group_rows - row0);
+        total += band(first_m + row0, straight, t_.bm, p_.m, row) + band(first_m, rows - straight, t_.bm, p_.m, row);
+        for (std::int64_t col = col0; col <= col1; ++col) {
+          if (std::find(cols.begin(), cols.end(), col) != cols.end()) continue;
+          cols.push_back(col);
+          total += band(col, 1, t_.bn, p_.n, row);
+        }
+        if (wave_ends) cols.clear();
+      });
+    }
+    return total;
+  }
+
+  // Any sharing of A or B between pairs: every band a wave reads, once per wave, pair by pair.
+  double shared_matrices(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b) const {
+    const double row = 2.0 * static_cast<double>(p_.k);
+    std::vector<std::tuple<int, std::int64_t, std::int64_t>> seen;  // (operand, matrix, tile row or column)
+    auto first_time = [&seen](int operand, std::int64_t matrix, std::int64_t index) {
+      const auto key = std::make_tuple(operand, matrix, index);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) return false;
+      seen.push_back(key);
+      return true;
+    };
+    double total = 0;
+    for (std::size_t z = 0; z < a.size(); ++z) {
+      const std::int64_t cut = (slots_ - (static_cast<std::int64_t>(z) * per_matrix_) % slots_) % slots_;
+      if (cut == 0) seen.clear();
+      pieces(cut, [&](std::int64_t first_m, std::int64_t group_rows, std::int64_t row0, std::int64_t rows,
+                      std::int64_t col0, std::int64_t col1, bool wave_ends) {
+        for (std::int64_t i = 0; i < rows; ++i) {
+          const std::int64_t tile_row = first_m + (row0 + i) % group_rows;
+          if (first_time(0, a[z], tile_row)) total += band(tile_row, 1, t_.bm, p_.m, row);
+        }
+        for (std::int64_t col = col0; col <= col1; ++col) {
+          if (first_time(1, b[z], col)) total += band(col, 1, t_.bn, p_.n, row);
+        }
+        if (wave_ends) seen.clear();
+      });
     }
     return total;
   }
@@ -387,15 +536,14 @@ KernelPlan plan_gemm(const TileShape& t, const GemmProblem& p, const GpuTarget& 
   const std::int64_t grid_m = ceil_div(p.m, t.bm), grid_n = ceil_div(p.n, t.bn);
   plan.launches.push_back(
       {t.name, grid_m * grid_n * p.batch_count(), t.threads, registers_of(t.name, gpu.sm), t.shared_bytes});
-  // Each tile reads its rows of A and of B in BK-wide chunks, one request a chunk of a row (zero-filled rows and
-  // columns past the end read nothing).
-  const std::int64_t a = grid_n * rows_chunked_sector_bytes(p.a, p, p.m, p.k, t.bk);
+  // Each tile reads its rows of A and of B in BK-wide chunks (zero-filled rows and columns past the end read nothing).
+  const std::int64_t a = grid_n * chunked_request_sector_bytes(p.a, p, p.m, t.k_rows, p.k, t.bk);
   std::int64_t b = 0;
   if (nt(p)) {
-    b = grid_m * rows_chunked_sector_bytes(p.b, p, p.n, p.k, t.bk);
+    b = grid_m * chunked_request_sector_bytes(p.b, p, p.n, t.k_rows, p.k, t.bk);
   } else {  // [K x N]: a tile's BN columns of each row k
     for (std::int64_t c = 0; c < grid_n; ++c) {
-      b += grid_m * rows_segment_sector_bytes(p.b, p, p.k, c * t.bn, std::min<std::int64_t>((c + 1) * t.bn, p.n));
+      b += grid_m * request_sector_bytes(p.b, p, p.k, t.n_rows, c * t.bn, std::min<std::int64_t>((c + 1) * t.bn, p.n));
     }
   }
   plan.load_sector_bytes = a + b;
@@ -416,8 +564,9 @@ KernelPlan plan_gemm(const TileShape& t, const GemmProblem& p, const GpuTarget& 
 // --- hand's table ----------------------------------------------------------------------------------------------
 
 // The rows of kernels/variants.cu's table in rank order, each with the mirror of its supports() and suits() on the
-// problem's shape (alignment of the device buffers is assumed: cudaMalloc's 256 bytes). Variants whose traffic is
-// not modeled still take part, so that the choice is the kernels' own.
+// problem's shape (device buffers are taken as cudaMalloc's, 256-byte aligned; the Hopper rows also as built for
+// sm_90a, with the driver's tensor-map encoder). Variants the model does not describe take part too, so that the
+// choice is the kernels' own.
 struct Row {
   const char* name;
   int min_sm, max_sm;
@@ -425,22 +574,96 @@ struct Row {
   bool modeled;
 };
 
-bool sm90_tile_gemm(const GemmProblem& p) {
-  return nt(p) && p.m >= 1 && p.n >= 1 && p.k >= 1 && p.k % 8 == 0 && p.n % 2 == 0 && operands_ok(p);
+// The stream-K decode kernels' split counters take at most 2^20 - 1 contributors, 4 blocks a multiprocessor.
+bool stream_k_fits(int sm_count) { return 4LL * std::max(sm_count, 1) <= (1LL << 20) - 1; }
+
+// At most 16 query heads per K or V head, dividing the heads; Q (or P) and the output one matrix per head.
+bool grouped_heads_ok(const GemmProblem& p) {
+  return p.a.head_group == 1 && p.c.head_group == 1 && p.b.head_group >= 1 && p.b.head_group <= 16 &&
+         p.heads % p.b.head_group == 0;
+}
+
+bool qk_pipe_supports(const GemmProblem& p) {
+  return p.m == 1 && nt(p) && (p.k == 64 || p.k == 128 || p.k == 256) && p.n >= 2 && p.n % 2 == 0 &&
+         grouped_heads_ok(p) && p.b.ld % 8 == 0 && p.b.batch_stride % 8 == 0 && p.b.head_stride % 8 == 0 &&
+         p.a.batch_stride % 8 == 0 && p.a.head_stride % 8 == 0 && p.c.batch_stride % 2 == 0 && p.c.head_stride % 2 == 0;
+}
+
+bool pv_fused_supports(const GemmProblem& p, int sm_count) {
+  return p.m == 1 && !nt(p) && p.n % 64 == 0 && p.n >= 64 && p.n <= 256 && p.k >= 4 && p.k % 4 == 0 &&
+         grouped_heads_ok(p) && p.b.ld % 8 == 0 && p.b.batch_stride % 8 == 0 && p.b.head_stride % 8 == 0 &&
+         p.a.batch_stride % 4 == 0 && p.a.head_stride % 4 == 0 && p.c.batch_stride % 2 == 0 &&
+         p.c.head_stride % 2 == 0 && stream_k_fits(sm_count);
+}
+
+bool gemv_pipe_supports(const GemmProblem& p, int sm_count) {
+  return p.m >= 1 && p.m <= 16 && nt(p) && p.n >= 1 && p.k >= 8 && p.k % 8 == 0 && p.n % 2 == 0 && operands_ok(p) &&
+         stream_k_fits(sm_count);
+}
+
+// kernels/tensor_maps.cuh's strides_grow: the operand's strides grow in its tensor map's order (k, then head or row,
+// then the other, then batch); `rows_in_head_ok` false for a kernel that takes only (k, head, row, batch).
+bool strides_grow(const Operand& op, std::int64_t rows, const GemmProblem& p, bool rows_in_head_ok) {
+  const std::int64_t distinct_heads = ceil_div(p.heads, op.head_group);
+  if (distinct_heads > 1 && op.head_stride > op.ld) {  // rows inside a head
+    if (!rows_in_head_ok || op.head_stride < op.ld * rows) return false;
+    return p.batch <= 1 || op.batch_stride >= op.head_stride * distinct_heads;
+  }
+  return p.batch <= 1 || op.batch_stride >= op.ld * rows;
+}
+
+// What every wgmma variant asks (gemm_wgmma.cu, gemm_wgmma_128x256.cu): B's layout, sizes, 16-byte rows.
+bool wgmma_basics(const GemmProblem& p, bool b_kn) {
+  return nt(p) != b_kn && p.m >= 1 && p.n >= 1 && p.k >= 1 && p.k % 8 == 0 && p.n % 2 == 0 && operands_ok(p) &&
+         p.m <= (1LL << 31) && p.n <= (1LL << 31);
+}
+
+bool wgmma_128x128_supports(const GemmProblem& p) {
+  return wgmma_basics(p, false) && strides_grow(p.a, p.m, p, false) && strides_grow(p.b, p.n, p, false);
+}
+
+// gemm_wgmma_128x256.cu's shapes: BN 256 with B [N x K] (plain, in clusters of 2, with a TMA-store epilogue) or BN
+// 128 with B [K x N].
+bool wgmma_wide_supports(const GemmProblem& p, int bn, bool b_kn, bool tma_store) {
+  return wgmma_basics(p, b_kn) && strides_grow(p.a, p.m, p, true) && strides_grow(p.b, b_kn ? p.k : p.n, p, true) &&
+         (!tma_store || strides_grow(p.c, p.m, p, true)) &&
+         ceil_div(p.m, 128) * ceil_div(p.n, bn) * p.batch_count() < (1LL << 30);
+}
+
+bool wide_suits(const GemmProblem& p, int sm_count) {
+  return p.m > 64 && p.n >= 256 && tiles_fill(p, 128, 256, sm_count);
 }
 
 const std::vector<Row>& table() {
   static const std::vector<Row> rows = {
       {"gemv_mma_splitk", 80, 0, [](const GemmProblem& p, int) { return gemv_supports(p) && p.k >= 512; }, true},
+      {"gemv_mma_pipe", 80, 0,
+       [](const GemmProblem& p, int sms) { return gemv_pipe_supports(p, sms) && p.m <= 16 && p.k >= 512; }, false},
       {"gemv_mma_wide", 80, 0, [](const GemmProblem& p, int) { return gemv_supports(p) && p.k < 512; }, true},
+      {"qk_decode_pipe", 80, 0, [](const GemmProblem& p, int) { return qk_pipe_supports(p) && p.k <= 256; }, false},
       {"pv_decode_split", 80, 0, [](const GemmProblem& p, int) { return pv_supports(p); }, true},
+      {"pv_decode_fused", 80, 0, [](const GemmProblem& p, int sms) { return pv_fused_supports(p, sms); }, false},
       {"gemm_wgmma_128x128", 90, 90,
-       [](const GemmProblem& p, int sms) { return sm90_tile_gemm(p) && tiles_fill(p, 128, 128, sms); }, false},
+       [](const GemmProblem& p, int sms) { return wgmma_128x128_supports(p) && tiles_fill(p, 128, 128, sms); }, false},
+      {"gemm_wgmma_128x256", 90, 90,
+       [](const GemmProblem& p, int sms) { return wgmma_wide_supports(p, 256, false, false) && wide_suits(p, sms); },
+       false},
+      {"gemm_wgmma_128x256_c2", 90, 90,
+       [](const GemmProblem& p, int sms) { return wgmma_wide_supports(p, 256, false, false) && wide_suits(p, sms); },
+       false},
+      {"gemm_wgmma_128x256_c2_tma_store", 90, 90,
+       [](const GemmProblem& p, int sms) { return wgmma_wide_supports(p, 256, false, true) && wide_suits(p, sms); },
+       false},
       {"gemm_mma_128x128", 80, 0,
        [](const GemmProblem& p, int sms) { return gemm_supports(p, 128, 128) && tiles_fill(p, 128, 128, sms); }, true},
       {"gemm_mma_64x64", 80, 0, [](const GemmProblem& p, int) { return gemm_supports(p, 64, 64); }, true},
       {"gemm_mma_w64_128x128", 80, 0,
        [](const GemmProblem& p, int sms) { return gemm_supports(p, 128, 128) && tiles_fill(p, 128, 128, sms); }, true},
+      {"gemm_wgmma_128x128_kn", 90, 90,
+       [](const GemmProblem& p, int sms) {
+         return wgmma_wide_supports(p, 128, true, false) && p.m > 64 && tiles_fill(p, 128, 128, sms);
+       },
+       false},
   };
   return rows;
 }
@@ -468,10 +691,13 @@ int resident_blocks(int sm, int threads, int registers, int shared_bytes) {
   return std::max(blocks, 0);
 }
 
-std::string hand_variant(const GemmProblem& problem, int sm, int sm_count) {
+std::string hand_variant(const GemmProblem& problem, int sm, int sm_count, const std::vector<std::string>* allowed,
+                         std::vector<std::string>* left_out) {
   for (const Row& row : table()) {
     if (sm < row.min_sm || (row.max_sm != 0 && sm > row.max_sm)) continue;
-    if (row.chooses(problem, sm_count)) return row.name;
+    if (!row.chooses(problem, sm_count)) continue;
+    if (!allowed || std::find(allowed->begin(), allowed->end(), row.name) != allowed->end()) return row.name;
+    if (left_out) left_out->emplace_back(row.name);
   }
   return "";
 }
@@ -496,16 +722,26 @@ KernelPlan plan_variant(const std::string& variant, const GemmProblem& problem, 
   throw std::invalid_argument("the kernel model does not describe variant " + variant);
 }
 
-Prediction predict_hand(const GemmProblem& problem, const GpuTarget& gpu, const ModelConstants& constants) {
+Prediction predict_hand(const GemmProblem& problem, const GpuTarget& gpu, const ModelConstants& constants,
+                        const std::vector<std::string>* allowed) {
   Prediction out;
-  if (!arch_limits(gpu.sm)) {
+  if (gpu.sm < 80) {
     out.reason = "no hand-written variant runs on sm_" + std::to_string(gpu.sm) + " (the kernels need sm_80 or newer)";
-    if (gpu.sm > 90) out.reason = "the model knows no sm_" + std::to_string(gpu.sm) + " limits";
     return out;
   }
-  out.variant = hand_variant(problem, gpu.sm, gpu.sm_count);
+  if (!arch_limits(gpu.sm)) {
+    out.reason = "the model knows no sm_" + std::to_string(gpu.sm) + " limits (it knows sm_80, sm_86, sm_89, sm_90)";
+    return out;
+  }
+  std::vector<std::string> left_out;
+  out.variant = hand_variant(problem, gpu.sm, gpu.sm_count, allowed, &left_out);
   if (out.variant.empty()) {
     out.reason = "no hand-written variant supports this shape";
+    if (!left_out.empty()) {
+      out.reason = "every hand-written variant that suits this shape is left out by --allow-variants (";
+      for (std::size_t i = 0; i < left_out.size(); ++i) out.reason += (i ? ", " : "") + left_out[i];
+      out.reason += ")";
+    }
     return out;
   }
   const auto& modeled = modeled_variants();

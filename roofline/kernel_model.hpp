@@ -2,9 +2,9 @@
 // GPU, the launch geometry and waves it makes there, the global memory it requests and an estimate of what reaches
 // DRAM, and from these a predicted time. The predicted achieved point stands beside the roofline's bound, never in
 // its place: the bound says what no kernel can beat, this says what ours should reach. Plain C++ (no CUDA); the
-// model describes the kernels of kernels/ from outside, and the emulator's traffic test holds the two together (the
-// model's load requests and footprint equal the emulator's counts at the emulated shapes, and its choice of variant
-// equals the kernels' own table over the sweep). docs/kernel_model.md says what it models and what it leaves out.
+// model describes the kernels of kernels/ from outside, and tests hold the two together: its load requests and
+// footprints equal the emulator's counts at every emulated shape, its choice of variant equals the kernels' own table
+// on sm_8x, its registers are the build's. docs/kernel_model.md says what it models and what it leaves out.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +67,7 @@ struct KernelPlan {
   double wave_efficiency = 0;
   // Global loads, request by request, in 32-byte sectors: the requests that reach L2 (what the emulator counts).
   std::int64_t load_sector_bytes = 0;
-  // Stores at the width the GPU issues them (the emulator counts host widths: docs/kernel_traffic.md).
+  // Stores at the width the build's SASS issues them (the emulator counts host widths: docs/kernel_traffic.md).
   std::int64_t store_sector_bytes = 0;
   // Distinct bytes touched, read and written counted apart (a workspace written and read back counts twice): what
   // DRAM moves with a cache that never evicts.
@@ -90,8 +90,12 @@ struct Prediction {
 };
 
 // The variant `hand` takes for `problem` on a GPU of compute capability `sm` with `sm_count` multiprocessors: the
-// mirror of kernels/variants.cu's table (rank, supports, suits); empty when none does (before sm_80).
-std::string hand_variant(const GemmProblem& problem, int sm, int sm_count);
+// mirror of kernels/variants.cu's table (every row's rank, supports and suits); empty when none does (before sm_80).
+// `allowed`, when given, is --allow-variants: `hand` takes only the variants it names; `left_out`, when given, receives
+// those it would have taken without it.
+std::string hand_variant(const GemmProblem& problem, int sm, int sm_count,
+                         const std::vector<std::string>* allowed = nullptr,
+                         std::vector<std::string>* left_out = nullptr);
 
 // The plan of a modeled variant; throws std::invalid_argument for a variant the model does not describe.
 KernelPlan plan_variant(const std::string& variant, const GemmProblem& problem, const GpuTarget& gpu);
@@ -99,7 +103,8 @@ KernelPlan plan_variant(const std::string& variant, const GemmProblem& problem, 
 // The variants the model describes, in the table's order.
 const std::vector<std::string>& modeled_variants();
 
-// `hand`'s variant for the problem on the GPU and its predicted time.
-Prediction predict_hand(const GemmProblem& problem, const GpuTarget& gpu, const ModelConstants& constants = {});
+// `hand`'s variant for the problem on the GPU (among `allowed`, when given) and its predicted time.
+Prediction predict_hand(const GemmProblem& problem, const GpuTarget& gpu, const ModelConstants& constants = {},
+                        const std::vector<std::string>* allowed = nullptr);
 
 }  // namespace roofline

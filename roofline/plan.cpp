@@ -46,8 +46,8 @@ PointRow shape_row(const ModelConfig& model, const PlannedPoint& point) {
   return row;
 }
 
-PointRow predicted_row(const ModelConfig& model, const PlannedPoint& point, const MachineSpec& spec,
-                       const RunInfo& run) {
+PointRow predicted_row(const ModelConfig& model, const PlannedPoint& point, const MachineSpec& spec, const RunInfo& run,
+                       const std::vector<std::string>* allowed_variants) {
   PointRow row = shape_row(model, point);
   row.run = run;
   row.impl = "roofline";
@@ -66,7 +66,7 @@ PointRow predicted_row(const ModelConfig& model, const PlannedPoint& point, cons
                  " GiB; a measured run reports it as skipped";
   }
   // Beside the bound, where hand's kernel should land (roofline/kernel_model.hpp).
-  const Prediction predicted = predict_hand(point.problem, gpu_target(spec, point.dtype));
+  const Prediction predicted = predict_hand(point.problem, gpu_target(spec, point.dtype), {}, allowed_variants);
   row.variant = predicted.variant;
   if (predicted.modeled) {
     row.time_us_predicted = predicted.time_s * 1e6;

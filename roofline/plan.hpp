@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "roofline/machine_spec.hpp"
@@ -33,8 +34,9 @@ Plan make_plan(const ModelConfig& model, const SweepSpec& sweep);
 // A row with the point's shape and cost filled in; the run, measurement and result columns are left to the caller.
 PointRow shape_row(const ModelConfig& model, const PlannedPoint& point);
 
-// The predicted row of a point on a datasheet machine: achieved = attainable at the analytic intensity.
-PointRow predicted_row(const ModelConfig& model, const PlannedPoint& point, const MachineSpec& spec,
-                       const RunInfo& run);
+// The predicted row of a point on a datasheet machine: achieved = attainable at the analytic intensity; beside it, the
+// kernel model's achieved point for the variant `hand` would take (among `allowed_variants`, when given).
+PointRow predicted_row(const ModelConfig& model, const PlannedPoint& point, const MachineSpec& spec, const RunInfo& run,
+                       const std::vector<std::string>* allowed_variants = nullptr);
 
 }  // namespace roofline

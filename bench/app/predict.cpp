@@ -36,12 +36,15 @@ std::string run_predict(const Options& options, const roofline::ModelConfig& mod
                  {"sm_count", spec.sm_count},
                  {"source", spec.source}};
   env["model"] = model_json(model);
+  env["allowed_variants"] =
+      options.allowed_variants ? nlohmann::json(*options.allowed_variants) : nlohmann::json(nullptr);
   env["points"] = plan.points.size();
   write_env_json(folder, env);
 
   roofline::CsvWriter csv(folder + "/roofline.csv", roofline::csv_header());
+  const std::vector<std::string>* allowed = options.allowed_variants ? &*options.allowed_variants : nullptr;
   for (const auto& point : plan.points)
-    csv.write_row(roofline::csv_cells(roofline::predicted_row(model, point, spec, run)));
+    csv.write_row(roofline::csv_cells(roofline::predicted_row(model, point, spec, run, allowed)));
   spdlog::info("predicted {} points of {} on {} (datasheet: {} TFLOP/s fp16, {} GB/s; ridge {:.1f} FLOP/B)",
                plan.points.size(), model.name, spec.short_name, spec.fp16_tflops, spec.dram_gbps,
                roofline::ridge_point(spec.roof(roofline::Dtype::kF16)));

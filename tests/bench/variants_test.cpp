@@ -195,23 +195,58 @@ TEST(Variants, TheKernelModelChoosesTheVariantHandChooses) {
       EXPECT_EQ(seen.size(), 5u) << device.name;
     }
   }
-  // Off the sweep: shapes that only some variants support, and the architectures below sm_80.
-  roofline::GemmProblem odd =
-      roofline::make_problem(model(0), roofline::Op::kQProj, {roofline::Phase::kAr, 3, 128, 1}, roofline::Dtype::kF16);
-  for (std::int64_t n : {6, 12, 20, 4100}) {
-    for (std::int64_t k : {8, 24, 504, 512, 520}) {
-      for (std::int64_t m : {1, 16, 64, 65, 300}) {
-        odd.m = odd.a.rows = odd.c.rows = m;
-        odd.n = odd.b.rows = odd.c.cols = odd.c.ld = n;
-        odd.k = odd.a.cols = odd.a.ld = odd.b.cols = odd.b.ld = k;
-        kernels::GemmArgs args = gemm_args(odd);
-        args.sm_count = 84;
-        std::string why;
-        const kernels::GemmVariant* v = choose_variant(args, "hand", 86, &why);
-        EXPECT_EQ(roofline::hand_variant(odd, 86, 84), v ? v->name : "") << odd.key();
+  // Off the sweep, where the table's lower ranks take over: contexts that are not multiples of 8 (qk_decode_pipe takes
+  // qk where gemv_mma_wide cannot), more than 65535 (batch, head) pairs (the persistent stream-K kernels), and linear
+  // shapes that only some variants support.
+  std::vector<roofline::GemmProblem> off;
+  for (int which : {0, 1}) {
+    for (const roofline::Setting& setting :
+         {roofline::Setting{roofline::Phase::kAr, 1, 100}, roofline::Setting{roofline::Phase::kAr, 3, 1002},
+          roofline::Setting{roofline::Phase::kAr, 2048, 128}, roofline::Setting{roofline::Phase::kMedusa, 1, 100, 16},
+          roofline::Setting{roofline::Phase::kInit, 1, 100}, roofline::Setting{roofline::Phase::kInit, 2048, 128}}) {
+      for (roofline::Op op : {roofline::Op::kQk, roofline::Op::kPv, roofline::Op::kQProj}) {
+        off.push_back(roofline::make_problem(model(which), op, setting, roofline::Dtype::kF16));
       }
     }
   }
+  roofline::GemmProblem odd =
+      roofline::make_problem(model(0), roofline::Op::kQProj, {roofline::Phase::kAr, 3, 128, 1}, roofline::Dtype::kF16);
+  for (std::int64_t n : {6, 12, 20, 4100}) {
+    for (std::int64_t k : {8, 24, 64, 128, 256, 504, 512, 520}) {
+      for (std::int64_t m : {1, 16, 17, 64, 65, 300}) {
+        odd.m = odd.a.rows = odd.c.rows = m;
+        odd.n = odd.b.rows = odd.c.cols = odd.c.ld = n;
+        odd.k = odd.a.cols = odd.a.ld = odd.b.cols = odd.b.ld = k;
+        off.push_back(odd);
+      }
+    }
+  }
+  // A decode linear batched over more than 65535 matrices: only gemv_mma_pipe's persistent grid takes it.
+  roofline::GemmProblem batched = odd;
+  batched.m = batched.a.rows = batched.c.rows = 1;
+  batched.n = batched.b.rows = batched.c.cols = batched.c.ld = 64;
+  batched.k = batched.a.cols = batched.a.ld = batched.b.cols = batched.b.ld = 512;
+  batched.batch = batched.a.count = batched.b.count = batched.c.count = 70000;
+  batched.a.batch_stride = 512;
+  batched.b.batch_stride = 64 * 512;
+  batched.c.batch_stride = 64;
+  off.push_back(batched);
+  std::set<std::string> taken;
+  for (const Device& device : kDevices) {
+    if (device.sm >= 90) continue;
+    for (const roofline::GemmProblem& problem : off) {
+      kernels::GemmArgs args = gemm_args(problem);
+      args.sm_count = device.sm_count;
+      std::string why;
+      const kernels::GemmVariant* v = choose_variant(args, "hand", device.sm, &why);
+      EXPECT_EQ(roofline::hand_variant(problem, device.sm, device.sm_count), v ? v->name : "")
+          << device.name << ": " << problem.key();
+      if (v) taken.insert(v->name);
+    }
+  }
+  // These shapes do reach the variants the sweep never does.
+  for (const char* name : {"qk_decode_pipe", "pv_decode_fused", "gemv_mma_pipe"})
+    EXPECT_EQ(taken.count(name), 1u) << name;
   EXPECT_EQ(roofline::hand_variant(odd, 75, 40), "");
 }
 

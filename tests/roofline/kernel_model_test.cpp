@@ -127,6 +127,20 @@ TEST(KernelModel, GroupedQueryHeadsShareKeyTilesWithinAWave) {
   EXPECT_LT(with_sharing, without);
 }
 
+TEST(KernelModel, AMatrixSharedByEveryBatchIsReadOncePerWave) {
+  // Three 128 x 128 x 64 products (one tile each) with one B: waves of two tiles read A0, A1 and B, then A2 and B.
+  GemmProblem p = linear(128, 128, 64);
+  p.batch = p.a.count = p.c.count = 3;
+  p.a.batch_stride = 128 * 64;
+  p.c.batch_stride = 128 * 128;
+  p.b.batch_stride = 0;  // count 1: every batch reads the same B
+  GpuTarget gpu = a40();
+  gpu.sm_count = 2;
+  gpu.l2_bytes = 0;
+  const std::int64_t band = 128 * 128, c = 3 * 128 * 128 * 2;
+  EXPECT_DOUBLE_EQ(plan_variant("gemm_mma_128x128", p, gpu).dram_bytes, (3 + 2) * band + c);
+}
+
 TEST(KernelModel, DecodeLinearOnTheA40IsItsBytesAtTheStatedBandwidth) {
   const GemmProblem q = llama(Op::kQProj, Phase::kAr, 1, 512);
   const Prediction p = predict_hand(q, a40());
@@ -177,38 +191,59 @@ TEST(KernelModel, WhatItDoesNotModelItSays) {
   EXPECT_THROW(plan_variant("gemv_mma_pipe", linear(1, 64, 512), a40()), std::invalid_argument);
 }
 
+TEST(KernelModel, AllowVariantsKeepsHandToTheNamedOnes) {
+  const GemmProblem q = llama(Op::kQProj, Phase::kAr, 1, 512);
+  const std::vector<std::string> tiles = {"gemm_mma_64x64"}, none = {};
+  EXPECT_EQ(hand_variant(q, 86, 84, &tiles), "gemm_mma_64x64");
+  const Prediction fallback = predict_hand(q, a40(), {}, &tiles);
+  ASSERT_TRUE(fallback.modeled) << fallback.reason;
+  EXPECT_EQ(fallback.variant, "gemm_mma_64x64");
+  // A 64-row tile for one row multiplies 63 rows of zeros; the weight's bytes still decide the time.
+  EXPECT_DOUBLE_EQ(fallback.plan.tensor_flops, 64.0 * static_cast<double>(cost_of(q).flops));
+  EXPECT_EQ(fallback.bound, "dram");
+  const Prediction nothing = predict_hand(q, a40(), {}, &none);
+  EXPECT_FALSE(nothing.modeled);
+  EXPECT_NE(nothing.reason.find("left out by --allow-variants (gemv_mma_splitk, gemv_mma_pipe, gemm_mma_64x64)"),
+            std::string::npos)
+      << nothing.reason;
+}
+
 TEST(KernelModel, ATinyProblemIsLaunchBound) {
   const Prediction p = predict_hand(linear(1, 64, 512), a40());
   ASSERT_TRUE(p.modeled) << p.reason;
   EXPECT_EQ(p.bound, "launch");
 }
 
-// Over every point of every phase on every GPU the project knows: a predicted achieved point never lies above the
-// roofline's bound (its DRAM bytes are at least the minimum, its tensor work at least the FLOPs), and on the sm_8x
-// GPUs every point has one.
+// Over every point of every phase, for Llama 33B and a grouped-query model, fp16 and bf16, on every GPU the project
+// knows: a predicted achieved point never lies above the roofline's bound (its DRAM bytes are at least the minimum,
+// its tensor work at least the FLOPs), and on the sm_8x GPUs every point has one.
 TEST(KernelModel, NoPredictedPointLiesAboveTheBound) {
   SweepSpec sweep = default_sweep();
   sweep.phases = all_phases();
-  const Plan plan = make_plan(resolve_model("llama-33b"), sweep);
-  for (const MachineSpec& spec : machine_specs()) {
-    const GpuTarget gpu = gpu_target(spec, Dtype::kF16);
-    std::size_t modeled = 0;
-    for (const PlannedPoint& point : plan.points) {
-      const Prediction p = predict_hand(point.problem, gpu);
-      if (!p.modeled) {
-        EXPECT_FALSE(p.reason.empty());
-        continue;
+  sweep.dtypes = {Dtype::kF16, Dtype::kBF16};
+  const ModelConfig gqa = parse_model_config(
+      R"({"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 28672})",
+      "gqa");
+  for (const Plan& plan : {make_plan(resolve_model("llama-33b"), sweep), make_plan(gqa, sweep)}) {
+    for (const MachineSpec& spec : machine_specs()) {
+      std::size_t modeled = 0;
+      for (const PlannedPoint& point : plan.points) {
+        const Prediction p = predict_hand(point.problem, gpu_target(spec, point.dtype));
+        if (!p.modeled) {
+          EXPECT_FALSE(p.reason.empty());
+          continue;
+        }
+        ++modeled;
+        const double achieved = static_cast<double>(point.cost.flops) / p.time_s;
+        EXPECT_LE(achieved, attainable(spec.roof(point.dtype), point.cost.intensity()) * (1 + 1e-12))
+            << spec.short_name << ": " << point.problem.key();
+        EXPECT_GE(p.plan.dram_bytes, static_cast<double>(point.cost.bytes_min)) << point.problem.key();
+        EXPECT_GT(p.plan.wave_efficiency, 0.0);
+        EXPECT_LE(p.plan.wave_efficiency, 1.0);
       }
-      ++modeled;
-      const double achieved = static_cast<double>(point.cost.flops) / p.time_s;
-      EXPECT_LE(achieved, attainable(spec.roof(Dtype::kF16), point.cost.intensity()) * (1 + 1e-12))
-          << spec.short_name << ": " << point.problem.key();
-      EXPECT_GE(p.plan.dram_bytes, static_cast<double>(point.cost.bytes_min)) << point.problem.key();
-      EXPECT_GT(p.plan.wave_efficiency, 0.0);
-      EXPECT_LE(p.plan.wave_efficiency, 1.0);
-    }
-    if (spec.sm_major == 8) {
-      EXPECT_EQ(modeled, plan.points.size()) << spec.short_name;
+      if (spec.sm_major == 8) {
+        EXPECT_EQ(modeled, plan.points.size()) << spec.short_name;
+      }
     }
   }
 }
