@@ -40,12 +40,12 @@ const ArchLimits* arch_limits(int sm) {
 // --- the kernels' resources ----------------------------------------------------------------------------------------
 
 // Registers per thread of each modeled kernel as the build reports them (cuobjdump --dump-resource-usage), for sm_80,
-// sm_86, sm_89 and sm_90a: per row-tile count for gemv_mma (its launch picks the instantiation by M: 1 to 4 tiles of
-// 16 rows), the largest over the other instantiations (dtypes, B layouts) for the rest (row tiles 0).
-// tests/kernels/test_sass.py checks every number against the build: change them together.
+// sm_86, sm_89 and sm_90a, per instantiation the launch picks by shape (gemv_mma: row tiles of 16, 1 to 4;
+// qk_decode_pipe: 10 x its k32 chunks + its row groups of 8 heads), the largest over dtypes and B layouts; instance 0
+// for kernels with one. tests/kernels/test_sass.py checks every number against the build: change them together.
 struct KernelRegisters {
   const char* kernel;
-  int row_tiles;
+  int instance;
   int sm80, sm86, sm89, sm90;
 };
 // registers: begin
@@ -59,6 +59,12 @@ constexpr KernelRegisters kRegisters[] = {
     {"gemv_mma_wide", 2, 70, 70, 70, 70},
     {"gemv_mma_wide", 3, 80, 80, 80, 78},
     {"gemv_mma_wide", 4, 106, 106, 106, 106},
+    {"qk_decode_pipe", 21, 58, 58, 58, 64},
+    {"qk_decode_pipe", 22, 66, 66, 66, 66},
+    {"qk_decode_pipe", 41, 68, 68, 68, 70},
+    {"qk_decode_pipe", 42, 82, 82, 82, 82},
+    {"qk_decode_pipe", 81, 82, 82, 82, 82},
+    {"qk_decode_pipe", 82, 128, 128, 128, 128},
     {"pv_partial", 0, 43, 43, 43, 32},
     {"pv_reduce", 0, 32, 40, 40, 32},
     {"gemm_mma_128x128", 0, 126, 126, 126, 124},
@@ -68,9 +74,9 @@ constexpr KernelRegisters kRegisters[] = {
 // clang-format on
 // registers: end
 
-int registers_of(const std::string& kernel, int sm, int row_tiles = 0) {
+int registers_of(const std::string& kernel, int sm, int instance = 0) {
   for (const KernelRegisters& k : kRegisters) {
-    if (kernel == k.kernel && row_tiles == k.row_tiles) {
+    if (kernel == k.kernel && instance == k.instance) {
       return sm >= 90 ? k.sm90 : sm >= 89 ? k.sm89 : sm >= 86 ? k.sm86 : k.sm80;
     }
   }
@@ -104,7 +110,7 @@ bool rows_aligned(const Operand& op, int element_bytes) {
 // of an operand, each request reading that segment of `group` consecutive rows (rows g * group .. g * group + group -
 // 1, those past `rows` not read): a sector two rows of one request share counts once, as the memory serves it.
 std::int64_t request_sector_bytes(const Operand& op, const GemmProblem& p, std::int64_t rows, std::int64_t group,
-                                  std::int64_t c0, std::int64_t c1, int element_bytes = 2) {
+                                  std::int64_t c0, std::int64_t c1, int element_bytes = 2, bool once_a_matrix = false) {
   if (rows <= 0 || c1 <= c0) return 0;
   const std::int64_t stride = op.ld * element_bytes, bytes = (c1 - c0) * element_bytes;
   // The sectors of rows [r0, r1) of one request, their matrix starting `base` bytes into a sector (rows go up in
@@ -136,6 +142,7 @@ std::int64_t request_sector_bytes(const Operand& op, const GemmProblem& p, std::
   std::map<std::int64_t, std::int64_t> by_start;  // where a matrix starts in its sector -> its bytes
   std::int64_t total = 0;
   for (std::int64_t z = 0; z < p.batch_count(); ++z) {
+    if (once_a_matrix && (z % p.heads) % op.head_group != 0) continue;  // read by the first head of its group only
     const std::int64_t base = (row_offset(op, p, z, 0) * element_bytes) % kSectorBytes;
     auto it = by_start.find(base);
     if (it == by_start.end()) it = by_start.emplace(base, one_matrix(base)).first;
@@ -146,18 +153,21 @@ std::int64_t request_sector_bytes(const Operand& op, const GemmProblem& p, std::
 
 // The same for consecutive column segments of `width` elements covering [0, cols): a chunk of every row per request.
 std::int64_t chunked_request_sector_bytes(const Operand& op, const GemmProblem& p, std::int64_t rows,
-                                          std::int64_t group, std::int64_t cols, std::int64_t width) {
+                                          std::int64_t group, std::int64_t cols, std::int64_t width,
+                                          bool once_a_matrix = false) {
   std::int64_t total = 0;
   std::map<std::int64_t, std::int64_t> by_start;  // a chunk's sectors depend only on where it starts in a sector
   for (std::int64_t c0 = 0; c0 < cols; c0 += width) {
     const std::int64_t c1 = std::min(c0 + width, cols);
     if (c1 - c0 < width) {
-      total += request_sector_bytes(op, p, rows, group, c0, c1);
+      total += request_sector_bytes(op, p, rows, group, c0, c1, 2, once_a_matrix);
       continue;
     }
     const std::int64_t start = (c0 * 2) % kSectorBytes;
     auto it = by_start.find(start);
-    if (it == by_start.end()) it = by_start.emplace(start, request_sector_bytes(op, p, rows, group, c0, c1)).first;
+    if (it == by_start.end()) {
+      it = by_start.emplace(start, request_sector_bytes(op, p, rows, group, c0, c1, 2, once_a_matrix)).first;
+    }
     total += it->second;
   }
   return total;
@@ -199,9 +209,12 @@ std::int64_t fragment_store_sector_bytes(const GemmProblem& p) {
 
 // --- waves ---------------------------------------------------------------------------------------------------------
 
+// Blocks of a kernel resident per multiprocessor of the target.
+int resident_on(const GpuTarget& gpu, int threads, int registers, int shared_bytes);
+
 void set_waves(KernelPlan& plan, const GpuTarget& gpu) {
   const KernelLaunch& main = plan.launches.front();
-  plan.blocks_per_sm = resident_blocks(gpu.sm, main.threads, main.registers, main.shared_bytes);
+  plan.blocks_per_sm = resident_on(gpu, main.threads, main.registers, main.shared_bytes);
   const std::int64_t slots = static_cast<std::int64_t>(gpu.sm_count) * std::max(plan.blocks_per_sm, 1);
   plan.waves = ceil_div(main.blocks, slots);
   plan.wave_efficiency =
@@ -254,6 +267,59 @@ KernelPlan plan_gemv(const GemvShape& s, const GemmProblem& p, const GpuTarget& 
   for (int wk = 0; wk < s.warps_k && wk < chunks; ++wk) chunk_runs += 2 * ceil_div(chunks - wk, 2LL * s.warps_k);
   plan.tensor_flops = 2.0 * 16.0 * row_tiles * 8.0 * s.nt * 32.0 * static_cast<double>(chunk_runs) * s.warps_n *
                       static_cast<double>(blocks_x * p.batch_count());
+  set_waves(plan, gpu);
+  return plan;
+}
+
+// qk_decode_pipe (kernels/qk_decode_pipe.cu): warps of 8 keys x all of head_dim per tile, the tiles of every KV head
+// cut into one contiguous range per warp of a grid sized by residency (at most 8 blocks an SM); a warp loads the query
+// rows of its KV head's group at each segment (one KV head's tiles of its range), then streams K once.
+constexpr int kQkWarps = 8, kQkStages = 3, kQkKeys = 8, kQkMaxBlocksPerSm = 8;
+
+KernelPlan plan_qk_pipe(const GemmProblem& p, const GpuTarget& gpu) {
+  KernelPlan plan;
+  plan.variant = "qk_decode_pipe";
+  const std::int64_t group = p.b.head_group, kv_heads = p.heads / group, per_head = ceil_div(p.n, kQkKeys);
+  const std::int64_t tiles = p.batch * kv_heads * per_head;
+  const int kc = static_cast<int>(p.k / 32), rg = group <= 8 ? 1 : 2;
+  const int shared = kc * 512 * kQkStages * kQkWarps, registers = registers_of(plan.variant, gpu.sm, 10 * kc + rg);
+  const int per_sm = std::min(resident_on(gpu, kQkWarps * 32, registers, shared), kQkMaxBlocksPerSm);
+  const std::int64_t blocks = std::min<std::int64_t>(std::max(gpu.sm_count, 1) * per_sm, ceil_div(tiles, kQkWarps));
+  plan.launches.push_back({plan.variant, blocks, kQkWarps * 32, registers, shared});
+  // Q: at each segment, rg x kc requests of the 8 query heads 8 r + g (clamped to the group), 64 bytes of each.
+  auto query_sectors = [&](std::int64_t z_kv) {
+    const std::int64_t first_head = (z_kv / kv_heads) * p.heads + (z_kv % kv_heads) * group;
+    std::int64_t sectors = 0;
+    std::vector<std::int64_t> touched;
+    for (int r = 0; r < rg; ++r) {
+      for (int c = 0; c < kc; ++c) {
+        touched.clear();
+        for (int g = 0; g < 8; ++g) {
+          const std::int64_t offset = row_offset(p.a, p, first_head + std::min<std::int64_t>(8 * r + g, group - 1), 0);
+          for (std::int64_t b = (offset + 32 * c) * 2; b < (offset + 32 * c + 32) * 2; b += kSectorBytes) {
+            touched.push_back(b / kSectorBytes);
+          }
+          touched.push_back(((offset + 32 * c + 32) * 2 - 1) / kSectorBytes);
+        }
+        std::sort(touched.begin(), touched.end());
+        sectors += std::unique(touched.begin(), touched.end()) - touched.begin();
+      }
+    }
+    return sectors * kSectorBytes;
+  };
+  std::int64_t query = 0;
+  const std::int64_t warps = blocks * kQkWarps;
+  for (std::int64_t w = 0; w < warps && blocks > 0; ++w) {
+    const std::int64_t first = tiles * w / warps, end = tiles * (w + 1) / warps;
+    for (std::int64_t t = first; t < end; t = (t / per_head + 1) * per_head) query += query_sectors(t / per_head);
+  }
+  // K: every tile once, kc requests of its 8 keys (clamped: the last tile's extra lanes reread the last key).
+  plan.load_sector_bytes = query + chunked_request_sector_bytes(p.b, p, p.n, kQkKeys, p.k, 32, true);
+  plan.store_sector_bytes = chunked_request_sector_bytes(p.c, p, 1, 1, p.n, 8);
+  plan.footprint_bytes = distinct_sector_bytes(p.a, p, p.m, p.k) + distinct_sector_bytes(p.b, p, p.n, p.k) +
+                         distinct_sector_bytes(p.c, p, p.m, p.n);
+  plan.dram_bytes = static_cast<double>(plan.footprint_bytes);
+  plan.tensor_flops = 2.0 * 16 * 8 * static_cast<double>(p.k) * static_cast<double>(tiles);
   set_waves(plan, gpu);
   return plan;
 }
@@ -640,7 +706,7 @@ const std::vector<Row>& table() {
       {"gemv_mma_pipe", 80, 0,
        [](const GemmProblem& p, int sms) { return gemv_pipe_supports(p, sms) && p.m <= 16 && p.k >= 512; }, false},
       {"gemv_mma_wide", 80, 0, [](const GemmProblem& p, int) { return gemv_supports(p) && p.k < 512; }, true},
-      {"qk_decode_pipe", 80, 0, [](const GemmProblem& p, int) { return qk_pipe_supports(p) && p.k <= 256; }, false},
+      {"qk_decode_pipe", 80, 0, [](const GemmProblem& p, int) { return qk_pipe_supports(p) && p.k <= 256; }, true},
       {"pv_decode_split", 80, 0, [](const GemmProblem& p, int) { return pv_supports(p); }, true},
       {"pv_decode_fused", 80, 0, [](const GemmProblem& p, int sms) { return pv_fused_supports(p, sms); }, false},
       {"gemm_wgmma_128x128", 90, 90,
@@ -680,15 +746,35 @@ GpuTarget gpu_target(const MachineSpec& spec, Dtype dtype) {
   return gpu;
 }
 
-int resident_blocks(int sm, int threads, int registers, int shared_bytes) {
-  const ArchLimits* limits = arch_limits(sm);
-  if (!limits || threads <= 0 || threads > 1024) return 0;
+namespace {
+
+int resident_within(const ResidencyLimits& limits, int threads, int registers, int shared_bytes) {
+  if (threads <= 0 || threads > 1024) return 0;
   const int warps = (threads + 31) / 32;
   const int per_warp = (registers * 32 + kRegisterUnit - 1) / kRegisterUnit * kRegisterUnit;
-  int blocks = std::min(limits->blocks, limits->threads / (warps * 32));
-  if (per_warp > 0) blocks = std::min(blocks, kRegistersPerSm / (per_warp * warps));
-  blocks = std::min(blocks, limits->shared_bytes / (shared_bytes + kSharedReservedPerBlock));
+  int blocks = std::min(limits.blocks, limits.threads / (warps * 32));
+  if (per_warp > 0 && limits.registers > 0) blocks = std::min(blocks, limits.registers / (per_warp * warps));
+  if (shared_bytes + limits.reserved_shared_per_block > 0) {
+    blocks = std::min(blocks, limits.shared_bytes / (shared_bytes + limits.reserved_shared_per_block));
+  }
   return std::max(blocks, 0);
+}
+
+ResidencyLimits limits_of(const ArchLimits& a) {
+  return {a.threads, a.blocks, a.shared_bytes, kRegistersPerSm, kSharedReservedPerBlock};
+}
+
+int resident_on(const GpuTarget& gpu, int threads, int registers, int shared_bytes) {
+  if (gpu.limits) return resident_within(*gpu.limits, threads, registers, shared_bytes);
+  const ArchLimits* a = arch_limits(gpu.sm);
+  return a ? resident_within(limits_of(*a), threads, registers, shared_bytes) : 0;
+}
+
+}  // namespace
+
+int resident_blocks(int sm, int threads, int registers, int shared_bytes) {
+  const ArchLimits* a = arch_limits(sm);
+  return a ? resident_within(limits_of(*a), threads, registers, shared_bytes) : 0;
 }
 
 std::string hand_variant(const GemmProblem& problem, int sm, int sm_count, const std::vector<std::string>* allowed,
@@ -716,6 +802,7 @@ KernelPlan plan_variant(const std::string& variant, const GemmProblem& problem, 
   if (variant == kSplitK.name) return plan_gemv(kSplitK, problem, gpu);
   if (variant == kWide.name) return plan_gemv(kWide, problem, gpu);
   if (variant == "pv_decode_split") return plan_pv_split(problem, gpu);
+  if (variant == "qk_decode_pipe") return plan_qk_pipe(problem, gpu);
   if (variant == kTile128.name) return plan_gemm(kTile128, problem, gpu);
   if (variant == kTile64.name) return plan_gemm(kTile64, problem, gpu);
   if (variant == kTileW64.name) return plan_gemm(kTileW64, problem, gpu);

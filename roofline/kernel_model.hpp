@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct ModelConstants {
   double tensor_fraction = 1.0;
 };
 
+// What limits the blocks resident on one multiprocessor. registers 0: registers do not limit residency.
+struct ResidencyLimits {
+  int threads = 0, blocks = 0, shared_bytes = 0, registers = 0, reserved_shared_per_block = 0;
+};
+
 // What the model needs of a GPU: its architecture's limits and its datasheet roofs.
 struct GpuTarget {
   int sm = 0;        // compute capability, major * 10 + minor
@@ -39,6 +45,9 @@ struct GpuTarget {
   double l2_bytes = 0;
   double dram_bytes_per_s = 0;  // datasheet
   double tensor_flops = 0;      // dense datasheet peak of the dtype
+  // Residency limits other than the architecture's (the CPU emulator's device model has its own, and no register
+  // file); empty: the architecture's.
+  std::optional<ResidencyLimits> limits;
 };
 GpuTarget gpu_target(const MachineSpec& spec, Dtype dtype);
 

@@ -190,10 +190,11 @@ def pipelined(body):
 
 
 # The kernel model's registers (roofline/kernel_model.cpp) name kernels; these are their functions in the build (with
-# the row-tile count appended for gemv_mma, whose launch picks the instantiation by M).
+# the instance filled in: gemv_mma's row tiles, qk_decode_pipe's k32 chunks and row groups as 10 x chunks + groups).
 MODEL_KERNELS = {
-    "gemv_mma_splitk": r"gemv_mma_kernelINS0_5ShapeILi1ELi8ELi2EEELi{tiles}E",
-    "gemv_mma_wide": r"gemv_mma_kernelINS0_5ShapeILi4ELi2ELi1EEELi{tiles}E",
+    "gemv_mma_splitk": r"gemv_mma_kernelINS0_5ShapeILi1ELi8ELi2EEELi{instance}E",
+    "gemv_mma_wide": r"gemv_mma_kernelINS0_5ShapeILi4ELi2ELi1EEELi{instance}E",
+    "qk_decode_pipe": r"qk_decode_pipe_kernelILi{chunks}ELi{groups}E",
     "pv_partial": r"pv_partial_kernel",
     "pv_reduce": r"pv_reduce_kernel",
     "gemm_mma_128x128": r"gemm_mma_kernelINS0_4TileILi128ELi128E",
@@ -204,30 +205,30 @@ MODEL_ARCHS = ("sm_80", "sm_86", "sm_89", "sm_90a")  # the order of the table's 
 
 
 def model_registers():
-    """{(kernel, row tiles): {arch: registers}} from the table between the markers of roofline/kernel_model.cpp."""
+    """{(kernel, instance): {arch: registers}} from the table between the markers of roofline/kernel_model.cpp."""
     text = (ROOT / "roofline" / "kernel_model.cpp").read_text()
     block = text.split("// registers: begin", 1)[1].split("// registers: end", 1)[0]
     rows = re.findall(r'\{"(\w+)",\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+)\}', block)
-    return {(name, int(tiles)): dict(zip(MODEL_ARCHS, map(int, regs))) for name, tiles, *regs in rows}
+    return {(name, int(instance)): dict(zip(MODEL_ARCHS, map(int, regs))) for name, instance, *regs in rows}
 
 
 def test_the_kernel_models_registers_are_the_builds(kernels_library):
     """The occupancy the kernel model predicts comes from these numbers: each is the largest register count of the
-    kernel's instantiations in this build (of one row-tile count, for gemv_mma), per architecture. A kernel change that
-    moves one fails here, naming it."""
+    kernel's instantiations in this build (of one instance, where the launch picks one by shape), per architecture. A
+    kernel change that moves one fails here, naming it."""
     table = model_registers()
     assert {name for name, _ in table} == set(MODEL_KERNELS), "the registers table and MODEL_KERNELS differ"
     usage = resource_usage(kernels_library)
     archs = build_archs(kernels_library)
-    for (kernel, tiles), registers in table.items():
-        pattern = MODEL_KERNELS[kernel].format(tiles=tiles)
+    for (kernel, instance), registers in table.items():
+        pattern = MODEL_KERNELS[kernel].format(instance=instance, chunks=instance // 10, groups=instance % 10)
         for arch in MODEL_ARCHS:
             if arch not in archs:
                 continue
             found = [u["REG"] for (_, a, function), u in usage.items() if a == arch and re.search(pattern, function)]
             assert found, f"no function matches {pattern} for {arch}"
             assert registers[arch] == max(found), (
-                f"{kernel} ({tiles} row tiles) on {arch}: the build uses {max(found)} registers, "
+                f"{kernel} (instance {instance}) on {arch}: the build uses {max(found)} registers, "
                 f"roofline/kernel_model.cpp says {registers[arch]}: update its table"
             )
 

@@ -208,6 +208,22 @@ TEST(KernelModel, AllowVariantsKeepsHandToTheNamedOnes) {
       << nothing.reason;
 }
 
+TEST(KernelModel, AContextNotAMultipleOf8GoesToTheWarpRangeKernel) {
+  // qk at s = 100: 13 tiles of 8 keys per head, 52 heads on 84 SMs of at most 8 resident blocks; K read once.
+  const GemmProblem qk = llama(Op::kQk, Phase::kAr, 1, 100);
+  const Prediction p = predict_hand(qk, a40());
+  ASSERT_TRUE(p.modeled) << p.reason;
+  EXPECT_EQ(p.variant, "qk_decode_pipe");
+  EXPECT_EQ(p.plan.launches.front().blocks, (52 * 13 + 7) / 8);  // fewer tiles than warps: one tile a warp
+  EXPECT_EQ(p.bound, "dram");
+  EXPECT_DOUBLE_EQ(p.plan.dram_bytes, static_cast<double>(cost_of(qk).bytes_min));
+  // A device with other limits (the emulator's: no register file) sizes the grid by them.
+  GpuTarget small = a40();
+  small.sm_count = 3;
+  small.limits = ResidencyLimits{1536, 16, 100 * 1024, 0, 0};
+  EXPECT_EQ(plan_variant("qk_decode_pipe", qk, small).launches.front().blocks, 3 * 2);  // 48 KiB a block: 2 fit
+}
+
 TEST(KernelModel, ATinyProblemIsLaunchBound) {
   const Prediction p = predict_hand(linear(1, 64, 512), a40());
   ASSERT_TRUE(p.modeled) << p.reason;

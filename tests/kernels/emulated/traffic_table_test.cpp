@@ -150,6 +150,9 @@ void expect_the_kernel_model_counts_what_the_emulator_counts(const std::vector<R
   roofline::GpuTarget emulated;
   emulated.sm = kSm;
   emulated.sm_count = kSmCount;
+  const cuda_emu::DeviceModel& device = cuda_emu::device();  // its own residency limits, and no register file
+  emulated.limits = roofline::ResidencyLimits{device.max_threads_per_sm, device.max_blocks_per_sm,
+                                              static_cast<int>(device.shared_per_sm), 0, 0};
   const auto& modeled = roofline::modeled_variants();
   std::size_t compared = 0;
   for (const kernels::GemmVariant& variant : kernels::gemm_variants()) {
