@@ -41,7 +41,9 @@ const ArchLimits* arch_limits(int sm) {
 
 // Registers per thread of each modeled kernel as the build reports them (cuobjdump --dump-resource-usage), for sm_80,
 // sm_86, sm_89 and sm_90a, per instantiation the launch picks by shape (gemv_mma: row tiles of 16, 1 to 4;
-// qk_decode_pipe: 10 x its k32 chunks + its row groups of 8 heads), the largest over dtypes and B layouts; instance 0
+// gemv_mma_pipe and pv_decode_fused: row groups of 8, 1 or 2; qk_decode_pipe: 10 x its k32 chunks + its row groups of
+// 8 heads), the
+// largest over dtypes and B layouts; instance 0
 // for kernels with one. tests/kernels/test_sass.py checks every number against the build: change them together.
 struct KernelRegisters {
   const char* kernel;
@@ -59,6 +61,10 @@ constexpr KernelRegisters kRegisters[] = {
     {"gemv_mma_wide", 2, 70, 70, 70, 70},
     {"gemv_mma_wide", 3, 80, 80, 80, 78},
     {"gemv_mma_wide", 4, 106, 106, 106, 106},
+    {"gemv_mma_pipe", 1, 80, 80, 80, 80},
+    {"gemv_mma_pipe", 2, 117, 117, 117, 117},
+    {"pv_decode_fused", 1, 97, 97, 97, 96},
+    {"pv_decode_fused", 2, 98, 98, 98, 98},
     {"qk_decode_pipe", 21, 58, 58, 58, 64},
     {"qk_decode_pipe", 22, 66, 66, 66, 66},
     {"qk_decode_pipe", 41, 68, 68, 68, 70},
@@ -267,6 +273,137 @@ KernelPlan plan_gemv(const GemvShape& s, const GemmProblem& p, const GpuTarget& 
   for (int wk = 0; wk < s.warps_k && wk < chunks; ++wk) chunk_runs += 2 * ceil_div(chunks - wk, 2LL * s.warps_k);
   plan.tensor_flops = 2.0 * 16.0 * row_tiles * 8.0 * s.nt * 32.0 * static_cast<double>(chunk_runs) * s.warps_n *
                       static_cast<double>(blocks_x * p.batch_count());
+  set_waves(plan, gpu);
+  return plan;
+}
+
+// The stream-K schedule (kernels/decode_schedule.cuh): tiles x chunks units cut into one contiguous range per block of
+// a grid of resident blocks (at most 4 an SM); a tile whose units fall in several blocks is split, each contributor
+// parking its fp32 partial (kTiles x 4 x 32 floats) in the workspace for the last one to add.
+struct StreamKModel {
+  std::int64_t tiles, chunks, blocks;
+  std::int64_t units() const { return tiles * chunks; }
+  std::int64_t owner(std::int64_t u) const { return ((u + 1) * blocks - 1) / units(); }
+  int contributors(std::int64_t tile) const {
+    return static_cast<int>(owner(tile * chunks + chunks - 1) - owner(tile * chunks) + 1);
+  }
+};
+constexpr int kStreamKMaxBlocksPerSm = 4;
+
+// The split tiles' traffic: each contributor's partial (written by it, read back by the last), and each arrival's read
+// of its tile's 8-byte counter (the counters, one per block, lead the workspace; the atomic that follows the read is
+// not counted).
+struct SplitTraffic {
+  std::int64_t partial_bytes = 0;    // written, and read again
+  std::int64_t counter_reads = 0;    // one sector each
+  std::int64_t counter_sectors = 0;  // distinct
+};
+SplitTraffic stream_k_split_traffic(const StreamKModel& sk, int n8_tiles) {
+  SplitTraffic out;
+  std::set<std::int64_t> sectors;
+  for (std::int64_t t = 0; t < sk.tiles; ++t) {
+    const int c = sk.contributors(t);
+    if (c < 2) continue;
+    out.partial_bytes += static_cast<std::int64_t>(c) * n8_tiles * 4 * 32 * 4;
+    out.counter_reads += c;
+    sectors.insert(sk.owner(t * sk.chunks) * 8 / kSectorBytes);
+  }
+  out.counter_sectors = static_cast<std::int64_t>(sectors.size());
+  return out;
+}
+
+// gemv_mma_pipe (kernels/gemv_mma_pipe.cu): 32-column tiles x k32 chunks on the stream-K schedule; a warp copies a
+// chunk's 4 n8 row groups of B and its row groups of A (clamped to the last row: every copy is issued), a request each.
+constexpr int kPipeWarps = 8, kPipeStages = 3, kPipeNt = 4;
+
+KernelPlan plan_gemv_pipe(const GemmProblem& p, const GpuTarget& gpu) {
+  KernelPlan plan;
+  plan.variant = "gemv_mma_pipe";
+  const int rg = p.m <= 8 ? 1 : 2;
+  const int shared = (kPipeNt + rg) * 512 * kPipeWarps * kPipeStages,
+            registers = registers_of(plan.variant, gpu.sm, rg);
+  const int per_sm = std::min(resident_on(gpu, kPipeWarps * 32, registers, shared), kStreamKMaxBlocksPerSm);
+  const std::int64_t n_tiles = ceil_div(p.n, 32) * p.batch_count();
+  StreamKModel sk{n_tiles, ceil_div(p.k, 32), 0};
+  sk.blocks = std::min<std::int64_t>(std::max(gpu.sm_count, 1) * per_sm, sk.units());
+  plan.launches.push_back({plan.variant, sk.blocks, kPipeWarps * 32, registers, shared});
+  // B: every row once a chunk; the last tile's row groups past N read row N - 1 again. A: its row groups every unit.
+  const std::int64_t last_tile_rows = p.n - (ceil_div(p.n, 32) - 1) * 32;
+  const std::int64_t clamped_groups = kPipeNt - ceil_div(last_tile_rows, 8);
+  std::int64_t clamped = 0;
+  if (clamped_groups > 0) {
+    for (std::int64_t z = 0; z < p.batch_count(); ++z) {
+      const std::int64_t row = (row_offset(p.b, p, z, 0) + (p.n - 1) * p.b.ld) * 2;
+      for (std::int64_t c0 = 0; c0 < p.k; c0 += 32)
+        clamped += span_sector_bytes(row + c0 * 2, std::min<std::int64_t>(32, p.k - c0) * 2);
+    }
+  }
+  const SplitTraffic split = stream_k_split_traffic(sk, kPipeNt);
+  plan.load_sector_bytes = chunked_request_sector_bytes(p.b, p, p.n, 8, p.k, 32) + clamped_groups * clamped +
+                           ceil_div(p.n, 32) * chunked_request_sector_bytes(p.a, p, p.m, 8, p.k, 32) +
+                           split.partial_bytes + split.counter_reads * kSectorBytes;
+  plan.store_sector_bytes = fragment_store_sector_bytes(p) + split.partial_bytes;
+  plan.footprint_bytes = distinct_sector_bytes(p.a, p, p.m, p.k) + distinct_sector_bytes(p.b, p, p.n, p.k) +
+                         distinct_sector_bytes(p.c, p, p.m, p.n) + 2 * split.partial_bytes +
+                         split.counter_sectors * kSectorBytes;
+  plan.dram_bytes = static_cast<double>(plan.footprint_bytes);
+  plan.tensor_flops = 2.0 * 16 * 8 * 32 * kPipeNt * static_cast<double>(sk.units());
+  set_waves(plan, gpu);
+  return plan;
+}
+
+// pv_decode_fused (kernels/pv_decode_fused.cu): tiles of 64 columns of d for the query heads of one KV head, x k16
+// chunks of the context, on the stream-K schedule. A warp copies, per chunk, 4 requests of V (rows 4t + q of the chunk,
+// 128 bytes of each) and one of P per row group (32 bytes of each of its 8 heads, clamped to the group).
+constexpr int kFusedWarps = 8, kFusedStages = 3, kFusedCols = 64;
+
+KernelPlan plan_pv_fused(const GemmProblem& p, const GpuTarget& gpu) {
+  KernelPlan plan;
+  plan.variant = "pv_decode_fused";
+  const std::int64_t group = p.b.head_group, kv_heads = p.heads / group, col_groups = p.n / kFusedCols;
+  const int rg = group <= 8 ? 1 : 2;
+  const int shared = (4 * 512 + rg * 256) * kFusedWarps * kFusedStages;
+  const int registers = registers_of(plan.variant, gpu.sm, rg);
+  const int per_sm = std::min(resident_on(gpu, kFusedWarps * 32, registers, shared), kStreamKMaxBlocksPerSm);
+  StreamKModel sk{p.batch * kv_heads * col_groups, ceil_div(p.k, 16), 0};
+  sk.blocks = std::min<std::int64_t>(std::max(gpu.sm_count, 1) * per_sm, sk.units());
+  plan.launches.push_back({plan.variant, sk.blocks, kFusedWarps * 32, registers, shared});
+  // V: every row of every KV head once per column group (rows 4 apart in a request share no sector).
+  std::int64_t values = 0;
+  for (std::int64_t c = 0; c < col_groups; ++c) {
+    values += request_sector_bytes(p.b, p, p.k, 1, c * kFusedCols, (c + 1) * kFusedCols, 2, true);
+  }
+  // P: per column group, chunk and row group, the union of its heads' 32-byte pieces.
+  std::int64_t probabilities = 0;
+  std::vector<std::int64_t> touched;
+  for (std::int64_t z_kv = 0; z_kv < p.batch * kv_heads; ++z_kv) {
+    const std::int64_t first_head = (z_kv / kv_heads) * p.heads + (z_kv % kv_heads) * group;
+    for (std::int64_t chunk = 0; chunk < sk.chunks; ++chunk) {
+      const std::int64_t bytes = std::min<std::int64_t>(16, p.k - chunk * 16) * 2;
+      for (int r = 0; r < rg; ++r) {
+        touched.clear();
+        for (int g = 0; g < 8; ++g) {
+          const std::int64_t start =
+              (row_offset(p.a, p, first_head + std::min<std::int64_t>(8 * r + g, group - 1), 0) + chunk * 16) * 2;
+          for (std::int64_t sector = start / kSectorBytes; sector <= (start + bytes - 1) / kSectorBytes; ++sector) {
+            touched.push_back(sector);
+          }
+        }
+        std::sort(touched.begin(), touched.end());
+        probabilities += (std::unique(touched.begin(), touched.end()) - touched.begin()) * kSectorBytes;
+      }
+    }
+  }
+  const SplitTraffic split = stream_k_split_traffic(sk, kFusedCols / 8);
+  plan.load_sector_bytes =
+      values + col_groups * probabilities + split.partial_bytes + split.counter_reads * kSectorBytes;
+  // O's stores: the model counts its sectors once (the kernel's pair stores interleave columns of two n8 tiles).
+  plan.store_sector_bytes = distinct_sector_bytes(p.c, p, p.m, p.n) + split.partial_bytes;
+  plan.footprint_bytes = distinct_sector_bytes(p.a, p, p.m, p.k) + distinct_sector_bytes(p.b, p, p.k, p.n) +
+                         distinct_sector_bytes(p.c, p, p.m, p.n) + 2 * split.partial_bytes +
+                         split.counter_sectors * kSectorBytes;
+  plan.dram_bytes = static_cast<double>(plan.footprint_bytes);
+  plan.tensor_flops = 2.0 * 16 * 8 * 16 * (kFusedCols / 8) * static_cast<double>(sk.units());
   set_waves(plan, gpu);
   return plan;
 }
@@ -704,11 +841,11 @@ const std::vector<Row>& table() {
   static const std::vector<Row> rows = {
       {"gemv_mma_splitk", 80, 0, [](const GemmProblem& p, int) { return gemv_supports(p) && p.k >= 512; }, true},
       {"gemv_mma_pipe", 80, 0,
-       [](const GemmProblem& p, int sms) { return gemv_pipe_supports(p, sms) && p.m <= 16 && p.k >= 512; }, false},
+       [](const GemmProblem& p, int sms) { return gemv_pipe_supports(p, sms) && p.m <= 16 && p.k >= 512; }, true},
       {"gemv_mma_wide", 80, 0, [](const GemmProblem& p, int) { return gemv_supports(p) && p.k < 512; }, true},
       {"qk_decode_pipe", 80, 0, [](const GemmProblem& p, int) { return qk_pipe_supports(p) && p.k <= 256; }, true},
       {"pv_decode_split", 80, 0, [](const GemmProblem& p, int) { return pv_supports(p); }, true},
-      {"pv_decode_fused", 80, 0, [](const GemmProblem& p, int sms) { return pv_fused_supports(p, sms); }, false},
+      {"pv_decode_fused", 80, 0, [](const GemmProblem& p, int sms) { return pv_fused_supports(p, sms); }, true},
       {"gemm_wgmma_128x128", 90, 90,
        [](const GemmProblem& p, int sms) { return wgmma_128x128_supports(p) && tiles_fill(p, 128, 128, sms); }, false},
       {"gemm_wgmma_128x256", 90, 90,
@@ -803,6 +940,8 @@ KernelPlan plan_variant(const std::string& variant, const GemmProblem& problem, 
   if (variant == kWide.name) return plan_gemv(kWide, problem, gpu);
   if (variant == "pv_decode_split") return plan_pv_split(problem, gpu);
   if (variant == "qk_decode_pipe") return plan_qk_pipe(problem, gpu);
+  if (variant == "gemv_mma_pipe") return plan_gemv_pipe(problem, gpu);
+  if (variant == "pv_decode_fused") return plan_pv_fused(problem, gpu);
   if (variant == kTile128.name) return plan_gemm(kTile128, problem, gpu);
   if (variant == kTile64.name) return plan_gemm(kTile64, problem, gpu);
   if (variant == kTileW64.name) return plan_gemm(kTileW64, problem, gpu);

@@ -190,10 +190,13 @@ def pipelined(body):
 
 
 # The kernel model's registers (roofline/kernel_model.cpp) name kernels; these are their functions in the build (with
-# the instance filled in: gemv_mma's row tiles, qk_decode_pipe's k32 chunks and row groups as 10 x chunks + groups).
+# the instance filled in: gemv_mma's row tiles, gemv_mma_pipe's and pv_decode_fused's row groups, qk_decode_pipe's
+# k32 chunks and row groups as 10 x chunks + groups).
 MODEL_KERNELS = {
     "gemv_mma_splitk": r"gemv_mma_kernelINS0_5ShapeILi1ELi8ELi2EEELi{instance}E",
     "gemv_mma_wide": r"gemv_mma_kernelINS0_5ShapeILi4ELi2ELi1EEELi{instance}E",
+    "gemv_mma_pipe": r"gemv_mma_pipe_kernelILi{instance}E",
+    "pv_decode_fused": r"pv_decode_fused_kernelILi{instance}E",
     "qk_decode_pipe": r"qk_decode_pipe_kernelILi{chunks}ELi{groups}E",
     "pv_partial": r"pv_partial_kernel",
     "pv_reduce": r"pv_reduce_kernel",

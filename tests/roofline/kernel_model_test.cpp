@@ -188,7 +188,7 @@ TEST(KernelModel, WhatItDoesNotModelItSays) {
   GpuTarget volta = a40();
   volta.sm = 70;
   EXPECT_NE(predict_hand(llama(Op::kQProj, Phase::kAr, 1, 512), volta).reason.find("sm_80"), std::string::npos);
-  EXPECT_THROW(plan_variant("gemv_mma_pipe", linear(1, 64, 512), a40()), std::invalid_argument);
+  EXPECT_THROW(plan_variant("gemm_wgmma_128x128", linear(1, 64, 512), a40()), std::invalid_argument);
 }
 
 TEST(KernelModel, AllowVariantsKeepsHandToTheNamedOnes) {
