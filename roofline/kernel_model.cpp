@@ -213,6 +213,27 @@ std::int64_t fragment_store_sector_bytes(const GemmProblem& p) {
   return chunked_request_sector_bytes(p.c, p, p.m, 8, p.n, 8);
 }
 
+// Bytes of the distinct sectors in `sectors` (reordered).
+std::int64_t distinct_sectors_bytes(std::vector<std::int64_t>& sectors) {
+  std::sort(sectors.begin(), sectors.end());
+  return (std::unique(sectors.begin(), sectors.end()) - sectors.begin()) * kSectorBytes;
+}
+
+// One request of a row group of query heads (qk_decode_pipe's Q, pv_decode_fused's P): lane row g reads `bytes` bytes
+// at element `col` of row 0 of head first_head + 8 r + g, clamped to the group's last head; the union of its sectors.
+std::int64_t head_group_request_bytes(const Operand& op, const GemmProblem& p, std::int64_t first_head,
+                                      std::int64_t group, int r, std::int64_t col, std::int64_t bytes) {
+  std::vector<std::int64_t> sectors;
+  for (int g = 0; g < 8; ++g) {
+    const std::int64_t start =
+        (row_offset(op, p, first_head + std::min<std::int64_t>(8 * r + g, group - 1), 0) + col) * 2;
+    for (std::int64_t sector = start / kSectorBytes; sector <= (start + bytes - 1) / kSectorBytes; ++sector) {
+      sectors.push_back(sector);
+    }
+  }
+  return distinct_sectors_bytes(sectors);
+}
+
 // --- waves ---------------------------------------------------------------------------------------------------------
 
 // Blocks of a kernel resident per multiprocessor of the target.
@@ -375,23 +396,12 @@ KernelPlan plan_pv_fused(const GemmProblem& p, const GpuTarget& gpu) {
   }
   // P: per column group, chunk and row group, the union of its heads' 32-byte pieces.
   std::int64_t probabilities = 0;
-  std::vector<std::int64_t> touched;
   for (std::int64_t z_kv = 0; z_kv < p.batch * kv_heads; ++z_kv) {
     const std::int64_t first_head = (z_kv / kv_heads) * p.heads + (z_kv % kv_heads) * group;
     for (std::int64_t chunk = 0; chunk < sk.chunks; ++chunk) {
       const std::int64_t bytes = std::min<std::int64_t>(16, p.k - chunk * 16) * 2;
-      for (int r = 0; r < rg; ++r) {
-        touched.clear();
-        for (int g = 0; g < 8; ++g) {
-          const std::int64_t start =
-              (row_offset(p.a, p, first_head + std::min<std::int64_t>(8 * r + g, group - 1), 0) + chunk * 16) * 2;
-          for (std::int64_t sector = start / kSectorBytes; sector <= (start + bytes - 1) / kSectorBytes; ++sector) {
-            touched.push_back(sector);
-          }
-        }
-        std::sort(touched.begin(), touched.end());
-        probabilities += (std::unique(touched.begin(), touched.end()) - touched.begin()) * kSectorBytes;
-      }
+      for (int r = 0; r < rg; ++r)
+        probabilities += head_group_request_bytes(p.a, p, first_head, group, r, chunk * 16, bytes);
     }
   }
   const SplitTraffic split = stream_k_split_traffic(sk, kFusedCols / 8);
@@ -426,23 +436,11 @@ KernelPlan plan_qk_pipe(const GemmProblem& p, const GpuTarget& gpu) {
   // Q: at each segment, rg x kc requests of the 8 query heads 8 r + g (clamped to the group), 64 bytes of each.
   auto query_sectors = [&](std::int64_t z_kv) {
     const std::int64_t first_head = (z_kv / kv_heads) * p.heads + (z_kv % kv_heads) * group;
-    std::int64_t sectors = 0;
-    std::vector<std::int64_t> touched;
+    std::int64_t bytes = 0;
     for (int r = 0; r < rg; ++r) {
-      for (int c = 0; c < kc; ++c) {
-        touched.clear();
-        for (int g = 0; g < 8; ++g) {
-          const std::int64_t offset = row_offset(p.a, p, first_head + std::min<std::int64_t>(8 * r + g, group - 1), 0);
-          for (std::int64_t b = (offset + 32 * c) * 2; b < (offset + 32 * c + 32) * 2; b += kSectorBytes) {
-            touched.push_back(b / kSectorBytes);
-          }
-          touched.push_back(((offset + 32 * c + 32) * 2 - 1) / kSectorBytes);
-        }
-        std::sort(touched.begin(), touched.end());
-        sectors += std::unique(touched.begin(), touched.end()) - touched.begin();
-      }
+      for (int c = 0; c < kc; ++c) bytes += head_group_request_bytes(p.a, p, first_head, group, r, 32 * c, 64);
     }
-    return sectors * kSectorBytes;
+    return bytes;
   };
   std::int64_t query = 0;
   const std::int64_t warps = blocks * kQkWarps;
@@ -525,7 +523,7 @@ std::int64_t pv_value_sector_bytes(const GemmProblem& p, std::int64_t splits) {
     const std::int64_t base = (row_offset(p.b, p, z, 0) * 2) % kSectorBytes;
     auto it = by_start.find(base);
     if (it == by_start.end()) {
-      std::int64_t sectors = 0;
+      std::int64_t bytes = 0;
       std::vector<std::int64_t> touched;
       for (std::int64_t split = 0; split < splits; ++split) {
         const std::int64_t begin = split * per_split, end = std::min(begin + per_split, p.k);
@@ -538,12 +536,11 @@ std::int64_t pv_value_sector_bytes(const GemmProblem& p, std::int64_t splits) {
               if (g >= groups || row >= end) continue;
               touched.push_back((base + row * stride + c * 16) / kSectorBytes);
             }
-            std::sort(touched.begin(), touched.end());
-            sectors += std::unique(touched.begin(), touched.end()) - touched.begin();
+            bytes += distinct_sectors_bytes(touched);
           }
         }
       }
-      it = by_start.emplace(base, sectors * kSectorBytes).first;
+      it = by_start.emplace(base, bytes).first;
     }
     total += it->second;
   }
