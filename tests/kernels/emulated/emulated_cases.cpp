@@ -39,8 +39,9 @@ std::vector<Case> cases(Dtype dtype) {
       {"decode", "down_proj ar b16", op(mha, Op::kDownProj, Phase::kAr, 16, 64)},
       {"decode", "gate_proj ar b64", op(mha, Op::kGateProj, Phase::kAr, 64, 64)},
       {"decode", "qk ar b2 s200", op(mha, Op::kQk, Phase::kAr, 2, 200)},
-      // 250 key tiles over qk_decode_pipe's 48 warps: ranges that cross from one head to the next (queries reloaded).
-      {"decode", "qk ar b5 s200", op(mha, Op::kQk, Phase::kAr, 5, 200)},
+      // 80 key tiles over qk_decode_pipe's 48 warps: ranges that cross from one head to the next (queries reloaded),
+      // the first at tile 24.
+      {"decode", "qk ar b5 s64", op(mha, Op::kQk, Phase::kAr, 5, 64)},
       {"decode", "pv ar b3 s200", op(mha, Op::kPv, Phase::kAr, 3, 200)},
       {"decode", "pv ar b1 s1000", op(mha, Op::kPv, Phase::kAr, 1, 1000)},
       {"medusa", "qk medusa b1 s64 q16", op(mha, Op::kQk, Phase::kMedusa, 1, 64, 16)},
