@@ -21,24 +21,34 @@
 #   compare    old against new variants on a reduced grid with counters (COMPARE_ARGS): every variant that passed (or
 #              COMPARE_VARIANTS) named in --impl beside cublas, in a bench_llama process and result folder of its own
 #   probe      .carry/bin/lane_probe, when the bundle has one: the emulator's lane maps against this GPU's
-# DEVICE_STEPS picks some (libs always runs). sweep and compare also take what the steps before them left unused; the
-# other steps never pass their cap. Each step writes one line to summary.txt (PASS, FAIL, SKIP, CUT at its cap, or
-# NOT-RUN when the budget was spent first; its seconds; what it saw) and its log to logs/. After every step what
-# exists is packed into $OUT: results.tgz (the result folders without their logs; packed after sweep and compare) and
-# logs.tgz (every log and the summary), so what comes back is complete up to the last finished step even if the
-# command is killed. A second run in the same call writes to $OUT/2 (then 3, ...): it never replaces a first run's
-# files. What an earlier call found: PASSED_VARIANTS (variants known to pass on this GPU: allowed without a new test)
-# and TEST_VARIANTS (test only these). docs/measuring.md ("On a lent GPU machine") has the plan of calls, and
-# tools/device_results.sh unpacks what comes back outside the tree the device tool carries.
+#   medusa     bench_llama --gpu 0 MEDUSA_ARGS (default: --phase medusa on the comparison's grid, b 1,4,16,64 and s
+#              512,4096, every default q) --no-plot --allow-variants <...>, hand and cuBLAS, in <the sweep's>_medusa
+#   repeat     the sweep again, with ARGS and REPEAT_ARGS (default --counters), in <the sweep's>_repeat: a second sweep
+#              of one build on one GPU (repeatability), with the counters' bytes and GPU time. In a later call without
+#              the sweep, SWEEP_FOLDER (the first call's, results/<gpu>/<date>_<commit>) names these folders, with
+#              _rerun appended
+# DEVICE_PLAN picks the steps a run takes by default, and which of them gets what the others leave of the budget:
+#   first-light   (default) libs machine variants sweep unit gpu faults sanitizer compare probe; compare gets the rest
+#   second-light  libs machine sweep medusa repeat, hand among PASSED_VARIANTS (what first light passed); repeat gets
+#                 the rest (docs/measuring.md, "Second light")
+# DEVICE_STEPS picks steps of either (libs always runs). sweep, compare, medusa and repeat also take what the steps
+# before them left unused; the other steps never pass their cap. Each step writes one line to summary.txt (PASS,
+# FAIL, SKIP, CUT at its cap, or NOT-RUN when the budget was spent first; its seconds; what it saw) and its log to
+# logs/. After every step what exists is packed into $OUT: results.tgz (the result folders without their logs; packed
+# after each measuring step) and logs.tgz (every log and the summary), so what comes back is complete up to the last
+# finished step even if the command is killed. A second run in the same call writes to $OUT/2 (then 3, ...): it never
+# replaces a first run's files. What an earlier call found: PASSED_VARIANTS (variants known to pass on this GPU:
+# allowed without a new test) and TEST_VARIANTS (test only these). docs/measuring.md ("On a lent GPU machine") has the
+# plan of calls, and tools/device_results.sh unpacks what comes back outside the tree the device tool carries.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 start=$(date +%s)
 
 # --- the plan: every step's cap, in seconds, stated once ------------------------------------------------------------
-all_steps=(libs machine variants sweep unit gpu faults sanitizer compare probe)
+all_steps=(libs machine variants sweep unit gpu faults sanitizer compare probe medusa repeat)
 declare -A cap=([libs]=15 [machine]=10 [variants]=50 [sweep]=180 [unit]=10 [gpu]=30 [faults]=45 [sanitizer]=50
-  [compare]=0 [probe]=10)
+  [compare]=60 [probe]=10 [medusa]=180 [repeat]=120)
 declare -A what=(
   [libs]="unpack the bundle; find cuBLAS and CUPTI; every binary starts"
   [machine]="nvidia-smi: clocks, power, ECC; tool versions"
@@ -49,8 +59,18 @@ declare -A what=(
   [faults]="tests/reliability/test_faults_gpu.py"
   [sanitizer]="compute-sanitizer, a process per variant that passed"
   [compare]="old against new variants, reduced grid, counters"
-  [probe]="lane_probe, if the bundle has one")
-flex=" sweep compare "  # measuring steps keep their rows when cut: they also take the time earlier steps left unused
+  [probe]="lane_probe, if the bundle has one"
+  [medusa]="bench_llama --phase medusa, hand among the allowed variants"
+  [repeat]="the sweep again, with --counters")
+flex=" sweep compare medusa repeat "  # measuring steps keep their rows when cut: they also take time left unused
+case ${DEVICE_PLAN:=first-light} in
+  first-light) plan_steps=libs,machine,variants,sweep,unit,gpu,faults,sanitizer,compare,probe rest_step=compare ;;
+  second-light) plan_steps=libs,machine,sweep,medusa,repeat rest_step=repeat ;;
+  *)
+    echo "device_run: DEVICE_PLAN is \"$DEVICE_PLAN\"; the plans are first-light and second-light" >&2
+    exit 2
+    ;;
+esac
 budget=${DEVICE_BUDGET:-480}
 pack_margin=${PACK_MARGIN:-20}  # packing after every step, and the script's own bookkeeping
 pack_tail=10                    # of that margin, what a flexible step leaves for the packing still to come
@@ -60,7 +80,10 @@ variant_jobs=${VARIANT_JOBS:-16}            # processes at once: 16 cores, one G
 sanitizer_jobs=${SANITIZER_JOBS:-4}         # the sanitizer's start-up (patching every module) is CPU-bound
 sanitizer_tools=${SANITIZER_TOOLS:-memcheck}
 compare_args=${COMPARE_ARGS:---counters --batch 1,4,16,64 --seq 512,4096}
+medusa_args=${MEDUSA_ARGS:---phase medusa --batch 1,4,16,64 --seq 512,4096}
+repeat_args=${REPEAT_ARGS:---counters}
 steps=",${DEVICE_STEPS:-all},"
+[ "$steps" = ",all," ] && steps=",$plan_steps,"
 dsteps=${DEVICE_STEPS:-}
 for s in ${dsteps//,/ }; do
   if [[ " ${all_steps[*]} all " != *" $s "* ]]; then
@@ -68,15 +91,16 @@ for s in ${dsteps//,/ }; do
     exit 2
   fi
 done
-wanted() { [[ $1 == libs || $steps == ",all," || $steps == *",$1,"* ]]; }
+wanted() { [[ $1 == libs || $steps == *",$1,"* ]]; }
 for s in "${all_steps[@]}"; do
   v=CAP_${s^^}
   [ -n "${!v:-}" ] && cap[$s]=${!v}
 done
-if [ -z "${CAP_COMPARE:-}" ]; then  # compare's cap is what the other selected steps leave of the budget
+rest_cap=CAP_${rest_step^^}
+if [ -z "${!rest_cap:-}" ]; then  # the plan's last measuring step gets what the other selected steps leave
   rest=$((budget - pack_margin))
-  for s in "${all_steps[@]}"; do [ "$s" != compare ] && wanted "$s" && rest=$((rest - cap[$s])); done
-  cap[compare]=$((rest > 0 ? rest : 0))
+  for s in "${all_steps[@]}"; do [ "$s" != "$rest_step" ] && wanted "$s" && rest=$((rest - cap[$s])); done
+  cap[$rest_step]=$((rest > 0 ? rest : 0))
 fi
 planned=$pack_margin
 for s in "${all_steps[@]}"; do wanted "$s" && planned=$((planned + cap[$s])); done
@@ -88,17 +112,24 @@ print_plan() {
       "$([[ $flex == *" $s "* ]] && echo "; also what earlier steps left unused")"
   done
   printf '%-10s %6d  %s\n' margin "$pack_margin" "packing after every step, bookkeeping"
-  printf '%-10s %6d  %s\n' total "$planned" "of DEVICE_BUDGET=$budget"
+  printf '%-10s %6d  %s\n' total "$planned" "of DEVICE_BUDGET=$budget (DEVICE_PLAN=$DEVICE_PLAN)"
 }
+unvetted=""
+if ! wanted variants && [ -z "${PASSED_VARIANTS:-}" ] && { wanted sweep || wanted medusa || wanted repeat; }; then
+  unvetted="device_run: no variants step and no PASSED_VARIANTS: hand may take any variant, also one that never passed\
+ on a GPU; name first light's (its logs/variants_passed.txt) in PASSED_VARIANTS"
+fi
 if [ "${1:-}" = --plan ]; then
   print_plan
+  [ -n "$unvetted" ] && echo "$unvetted" >&2
   if ((planned > budget)); then
     echo "device_run: the caps add up to $planned s, over DEVICE_BUDGET=$budget s:" \
       "lower a CAP_<STEP> or drop a step" >&2
     exit 2
   fi
-  if wanted compare && ((cap[compare] < 30)); then
-    echo "device_run: compare gets ${cap[compare]} s at most: drop it from DEVICE_STEPS or raise DEVICE_BUDGET" >&2
+  if wanted "$rest_step" && ((cap[$rest_step] < 30)); then
+    echo "device_run: $rest_step gets ${cap[$rest_step]} s at most: drop it from DEVICE_STEPS or raise" \
+      "DEVICE_BUDGET" >&2
   fi
   exit 0
 fi
@@ -119,7 +150,7 @@ python=${BENCH_LLAMA_PYTHON:-python3}
 export BENCH_LLAMA_PYTHON=$python
 scratch=$(mktemp -d)
 logs=$scratch/device_logs  # until the sweep has made its result folder; never loose files in $OUT (8 come back)
-folder="" cmp_folder=""
+folder="" cmp_folder="" extra_folders=()
 mkdir -p "$logs"
 : >"$out/summary.txt"
 if ((planned > budget)); then
@@ -127,6 +158,7 @@ if ((planned > budget)); then
     tee -a "$logs/plan.txt"
 fi
 print_plan >>"$logs/plan.txt"
+[ -n "$unvetted" ] && echo "$unvetted" | tee -a "$logs/plan.txt"
 
 # The helpers: a step's time (begin, capped, pool), verdicts of test processes, the summary, packing.
 # shellcheck source=tools/device_lib.sh
@@ -490,6 +522,46 @@ if wanted probe; then
   pack_logs
 fi
 
+# --- medusa and repeat: more sweeps, each its own bench_llama process and result folder ------------------------------
+# `more_sweep STEP LOG SUFFIX ARGS...`: bench_llama ARGS under the step's cap, into <the sweep's folder>SUFFIX, or in a
+# call without the sweep <SWEEP_FOLDER>SUFFIX_rerun (else bench_llama's own name for it, which can be the first call's
+# sweep folder's); a cut run keeps its rows; its folder joins results.tgz.
+more_sweep() {
+  local step=$1 log=$2 suffix=$3 found="" made="" rows=""
+  shift 3
+  local out_args=()
+  if [ -n "$folder" ]; then
+    out_args=(--out "$folder$suffix")
+  elif [ -n "${SWEEP_FOLDER:-}" ]; then
+    out_args=(--out "$root/${SWEEP_FOLDER%/}${suffix}_rerun")
+  fi
+  grace=10 capped "$step_cap" "$logs/$log" "$bin/bench_llama" --gpu 0 "$@" --no-plot "${allow[@]}" "${out_args[@]}"
+  found=$(grep -o 'result folder: .*' "$logs/$log" | tail -1 | cut -d' ' -f3-)
+  if [ -n "$found" ] && [ -d "$found" ]; then
+    made=$(cd "$found" && pwd)
+    extra_folders+=("$made")
+  fi
+  [ -f "$made/roofline.csv" ] && rows="; $(($(wc -l <"$made/roofline.csv") - 1)) rows in ${made#"$root"/}"
+  case $rc in
+    0) say PASS "$step" "$(took)" "exit 0$rows; $(allow_note)" ;;
+    124 | 137 | 130) say CUT "$step" "$(took)" "stopped at its cap, ${step_cap}s (exit $rc)$rows: finished rows kept" ;;
+    200) say NOT-RUN "$step" 0 "the budget is spent" ;;
+    *) say FAIL "$step" "$(took)" "exit $rc$rows: $(grep -v '^\s*$' "$logs/$log" | tail -1 | cut -c1-160)" ;;
+  esac
+  pack_results
+}
+for step in medusa repeat; do
+  wanted "$step" || continue
+  if ! begin "$step"; then
+    say NOT-RUN "$step" 0 "the budget is spent"
+  else
+    if [ "$step" = medusa ]; then read -ra extra <<<"$medusa_args"; else read -ra extra <<<"$repeat_args"; fi
+    [ "$step" = repeat ] && extra=("$@" "${extra[@]}")  # the sweep's own arguments: the same grid
+    more_sweep "$step" "$step.log" "_$step" "${extra[@]}"
+  fi
+  pack_logs
+done
+
 # What a second call would rerun, after a fix: the steps that did not pass, with what this one learned.
 again=()
 for s in "${all_steps[@]}"; do
@@ -498,7 +570,15 @@ done
 if ((${#again[@]})); then
   hint="DEVICE_STEPS=libs,$(join "${again[@]}")${allowed:+ PASSED_VARIANTS=$allowed}"
   [[ " ${again[*]} " == *" variants "* ]] && ((${#not_passed[@]})) && hint+=" TEST_VARIANTS=$(join "${not_passed[@]}")"
-  echo "# to rerun what did not pass (after a fix and a new bundle): $hint" | tee -a "$out/summary.txt"
+  if [ "$DEVICE_PLAN" = first-light ]; then
+    echo "# to rerun what did not pass (after a fix and a new bundle): $hint" | tee -a "$out/summary.txt"
+  else  # a repeat is only one of the same build: no new bundle
+    sweep_rel=${SWEEP_FOLDER:-}
+    [ -n "$folder" ] && sweep_rel=${folder#"$root"/}
+    hint="DEVICE_PLAN=$DEVICE_PLAN $hint${sweep_rel:+ SWEEP_FOLDER=$sweep_rel}"
+    echo "# to rerun what did not pass (a repeat: the same bundle, on the same warm machine): $hint" |
+      tee -a "$out/summary.txt"
+  fi
 fi
 pack_logs
 done_line="device_run: done in $(($(date +%s) - start)) s; summary in $out/summary.txt, logs in $out/logs.tgz"

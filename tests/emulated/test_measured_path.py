@@ -163,6 +163,29 @@ def test_the_plot_is_drawn_and_the_scripts_refuse_the_run_unless_asked(main_run,
     assert plot.returncode == 2 and not (tmp_path / "p.png").exists()
 
 
+def test_the_targets_are_judged_on_what_bench_llama_writes(main_run):
+    """check_targets.py reads a run as bench_llama writes it (its columns, env.json's L2 size and sweep record, the
+    ceilings at both ends): every target gets a row, the run is no repeat of itself, and the emulated device's missing
+    NVML shows as unrecorded clocks. The verdicts on times are the emulator's made-up ones; only that they are reached
+    is checked."""
+    out, _ = main_run
+    script = [sys.executable, SCRIPTS / "check_targets.py", out]
+    refused = subprocess.run(script, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--allow-emulated" in refused.stderr
+    result = subprocess.run([*script, "--repeat", out, "--allow-emulated"], capture_output=True, text=True)
+    assert result.returncode in (0, 1), result.stderr
+    assert "**EMULATED**" in result.stdout
+    table = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| kernels |")
+             or line.startswith("| medusa |") or line.startswith("| fidelity |")]  # fmt: skip
+    assert len(table) == 12, result.stdout
+    verdict = {cells[1]: cells[2] for cells in table}
+    assert verdict["two sweeps of one build: ≥ 95 % of the points SAME (compare_runs.py)"] == "NOT MEASURED"
+    assert "is the same run" in result.stdout
+    assert verdict["the ceilings measured before and after the points: within 3 % of each other"] == "MET"
+    assert "no measured bytes: run the sweep with --counters" in result.stdout
+    assert verdict["every point's SM clock recorded, and clock_low (below 75 % of the maximum) decided"] == "MISSED"
+
+
 def test_an_emulated_run_never_writes_under_results(bench_llama_emulated, models, tmp_path):
     target = tmp_path / "results" / "x"
     result = run(bench_llama_emulated, "--gpu", "0", "--model", models["tiny"], "--out", target)

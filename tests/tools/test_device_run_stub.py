@@ -125,7 +125,7 @@ def run(tree, out, *args, **env):
     calls.unlink(missing_ok=True)  # this run's calls only
     environment = dict(os.environ, OUT=str(out), STUB_CALLS=str(calls), BENCH_LLAMA_PYTHON=str(stubs / "python"),
                        PATH=f"{stubs}:{os.environ['PATH']}", **env)  # fmt: skip
-    for name in ("DEVICE_STEPS", "DEVICE_BUDGET", "PASSED_VARIANTS", "TEST_VARIANTS"):
+    for name in ("DEVICE_PLAN", "DEVICE_STEPS", "DEVICE_BUDGET", "PASSED_VARIANTS", "TEST_VARIANTS", "SWEEP_FOLDER"):
         if name not in env:
             environment.pop(name, None)
     result = subprocess.run(["bash", tree / "tools" / "device_run.sh", *args], cwd=tree, env=environment,
@@ -307,3 +307,69 @@ def test_without_a_probe_in_the_bundle_the_probe_step_skips_and_a_disagreement_f
     result, _ = run(stub_tree, tmp_path / "b", DEVICE_STEPS="libs,probe", STUB_PROBE_RC="1")
     line = summary(tmp_path / "b")["probe"]
     assert line.startswith("FAIL") and "exit 1" in line and "128 lanes agree" in line, line
+
+
+def test_the_second_light_plan_sweeps_then_medusa_then_the_repeat_with_counters(stub_tree, tmp_path):
+    """Second light: first light's variants allowed by name (no variant tests, no checks), the default sweep, the Medusa
+    sweep and the sweep again with counters, each in a result folder of its own and all three packed; the repeat takes
+    what the others leave of the 8 minutes."""
+    result, caps = plan(stub_tree, DEVICE_PLAN="second-light", PASSED_VARIANTS="var_old,var_new")
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    assert list(caps) == ["libs", "machine", "sweep", "medusa", "repeat", "margin", "total"], caps
+    assert caps["total"] == 480 and caps["repeat"] == 480 - 20 - 15 - 10 - 180 - 180, caps
+    out = tmp_path / "out"
+    result, calls = run(stub_tree, out, "--quick", DEVICE_PLAN="second-light", PASSED_VARIANTS="var_old,var_new")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert list(summary(out)) == ["libs", "machine", "sweep", "medusa", "repeat"], summary(out)
+    assert all(line.startswith("PASS") for line in summary(out).values()), summary(out)
+    assert not [c for c in calls if "EveryVariant" in c or c.startswith("compute-sanitizer --tool")], calls
+    folder = "results/stub-gpu/2026-01-01_000000000000"
+    sweeps = [c for c in calls if c.startswith("bench_llama --gpu")]
+    allow = "--no-plot --allow-variants var_old,var_new"
+    assert sweeps == [
+        f"bench_llama --gpu 0 --quick {allow}",
+        f"bench_llama --gpu 0 --phase medusa --batch 1,4,16,64 --seq 512,4096 {allow} "
+        f"--out {stub_tree / folder}_medusa",
+        f"bench_llama --gpu 0 --quick --counters {allow} --out {stub_tree / folder}_repeat",
+    ], sweeps
+    with tarfile.open(out / "results.tgz") as tar:
+        names = tar.getnames()
+    for suffix in ("", "_medusa", "_repeat"):
+        assert f"{folder}{suffix}/roofline.csv" in names, names
+    with tarfile.open(out / "logs.tgz") as tar:
+        assert {f"{folder}/logs/{n}" for n in ("bench.log", "medusa.log", "repeat.log")} <= set(tar.getnames())
+
+
+def test_a_cut_medusa_sweep_keeps_its_rows_and_the_rerun_names_the_plan(stub_tree, tmp_path):
+    out = tmp_path / "out"
+    result, _ = run(stub_tree, out, DEVICE_PLAN="second-light", DEVICE_STEPS="libs,medusa", DEVICE_BUDGET="30",
+                    CAP_MEDUSA="4", STUB_SWEEP_HANG="1", PASSED_VARIANTS="var_old")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = summary(out)["medusa"]
+    assert line.startswith("CUT") and "2 rows" in line, line
+    rerun = (out / "summary.txt").read_text().splitlines()[-1]
+    assert rerun.startswith("# to rerun") and "the same bundle" in rerun, rerun
+    assert "DEVICE_PLAN=second-light DEVICE_STEPS=libs,medusa" in rerun, rerun
+    with tarfile.open(out / "results.tgz") as tar:
+        assert "results/stub-gpu/2026-01-01_000000000000/roofline.csv" in tar.getnames()
+
+
+def test_a_later_calls_repeat_is_named_after_the_first_calls_sweep(stub_tree, tmp_path):
+    """Call 2 of second light runs the repeat alone: its folder is named after call 1's sweep, never bench_llama's
+    default name, which would be that sweep's own."""
+    folder = "results/stub-gpu/2026-01-01_000000000000"
+    result, calls = run(stub_tree, tmp_path / "out", DEVICE_PLAN="second-light", DEVICE_STEPS="libs,repeat",
+                        PASSED_VARIANTS="var_old", SWEEP_FOLDER=folder)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    repeat = [c for c in calls if c.startswith("bench_llama --gpu")]
+    assert repeat == [f"bench_llama --gpu 0 --counters --no-plot --allow-variants var_old --out {stub_tree / folder}"
+                      "_repeat_rerun"], repeat  # fmt: skip
+    with tarfile.open(tmp_path / "out" / "results.tgz") as tar:
+        assert f"{folder}_repeat_rerun/roofline.csv" in tar.getnames()
+
+
+def test_a_plan_without_vetted_variants_says_so_and_an_unknown_plan_is_refused(stub_tree):
+    result, _ = plan(stub_tree, DEVICE_PLAN="second-light")
+    assert result.returncode == 0 and "no variants step and no PASSED_VARIANTS" in result.stderr, result.stderr
+    result, _ = plan(stub_tree, DEVICE_PLAN="third-light")
+    assert result.returncode == 2 and "the plans are first-light and second-light" in result.stderr, result.stderr
