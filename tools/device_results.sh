@@ -2,7 +2,9 @@
 # What comes back from a lent GPU machine (tools/device_run.sh's $OUT), here: unpacked outside the tree the device tool
 # carries, its plots drawn here, and only after the session's last call moved into results/ to be committed.
 #   tools/device_results.sh unpack FILES_AT [NAME]   a call's files into device_out/NAME/ (default call1, call2, ...):
-#                                                   each run's summary, result folders and logs; then the plots
+#                                                   each run's summary, result folders and logs; then the plots, and
+#                                                   each sweep judged against the targets (scripts/check_targets.py,
+#                                                   with its repeat and Medusa sweep from any call) in NAME/targets_*.md
 #   tools/device_results.sh keep NAME...            the result folders of device_out/NAME/ into results/, git-added
 # device_out/ is git-ignored, so what came back never travels up with the next call (the upload stays under 64 MiB
 # whatever came back).
@@ -47,6 +49,29 @@ unpack() {  # FROM [NAME]
       echo "device_results: no plot for $folder: $(tail -1 "$folder/plot.log")" >&2
     fi
   done < <(find "$dest" -path '*/results/*' -name roofline.csv)
+  # The targets: each sweep that has come back so far, with the repeat and the Medusa sweep named after it, whichever
+  # call brought them (a repeat rerun in a later call, whole, before the first call's cut one); the reports go with
+  # this call, the latest.
+  local base args sibling suffix rc report
+  while read -r csv; do
+    folder=$(dirname "$csv")
+    case $folder in *_medusa | *_repeat | *_repeat_rerun | *_medusa_rerun | *_old_vs_new) continue ;; esac
+    base=$(basename "$folder") args=()
+    for suffix in _repeat_rerun _repeat; do
+      sibling=$(find device_out -path "*/results/*/${base}${suffix}/roofline.csv" -print -quit)
+      if [ -n "$sibling" ]; then args+=(--repeat "$(dirname "$sibling")"); break; fi
+    done
+    sibling=$(find device_out -path "*/results/*/${base}_medusa/roofline.csv" -print -quit)
+    [ -n "$sibling" ] && args+=(--medusa "$(dirname "$sibling")")
+    report=$dest/targets_$base.md rc=0
+    "$python" scripts/check_targets.py "$folder" "${args[@]}" >"$report" 2>&1 || rc=$?
+    if ((rc <= 1)); then  # 1: a target was missed, which the report says
+      echo "targets: $report ($(grep -c '| MET |' "$report" || true) met, $(grep -c '| MISSED |' "$report" || true)" \
+        "missed)"
+    else
+      echo "device_results: no targets for $folder: $(tail -1 "$report")" >&2
+    fi
+  done < <(find device_out -path '*/results/*' -name roofline.csv)
 }
 
 keep() {  # NAME...

@@ -1,6 +1,7 @@
 """What comes back from a lent GPU machine, handled here without a GPU: tools/device_results.sh unpacks a call's files
-into the git-ignored device_out/ (so the next call's upload never carries them), draws the plots there, and keeps the
-result folders in results/ only when asked, never over an existing one; tools/device_bundle.sh --check counts what the
+into the git-ignored device_out/ (so the next call's upload never carries them), draws the plots there, judges each
+sweep against the targets (with a repeat that a later call brought), and keeps the result folders in results/ only
+when asked, never over an existing one; tools/device_bundle.sh --check counts what the
 device tool really carries: tracked files, untracked files git does not ignore, and the bundle."""
 
 from __future__ import annotations
@@ -79,6 +80,26 @@ def test_results_come_back_outside_what_the_device_tool_carries(tree, came_back)
         assert (call / RUN / "roofline.png").is_file(), result.stderr  # drawn here, not on the device
     again = results_tool(tree, "unpack", came_back)
     assert again.returncode == 0 and (tree / "device_out" / "call2" / RUN / "roofline.csv").is_file()
+
+
+def test_each_sweep_is_judged_against_the_targets_with_its_repeat_from_a_later_call(tree, came_back, tmp_path):
+    first = results_tool(tree, "unpack", came_back)
+    assert first.returncode == 0, first.stdout + first.stderr
+    report = tree / "device_out" / "call1" / f"targets_{os.path.basename(RUN)}.md"
+    assert f"targets: device_out/call1/{report.name}" in first.stdout, first.stdout
+    assert "| fidelity | two sweeps of one build" in report.read_text() and "pass --repeat" in report.read_text()
+    # Call 2 brings the repeat back, named after call 1's sweep: the sweep is judged again, with it.
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "summary.txt").write_text("PASS repeat  100s  exit 0\n")
+    with tarfile.open(later / "results.tgz", "w:gz") as tar:
+        for name in ("roofline.csv", "samples.csv", "env.json"):
+            tar.add(ROOT / "tests" / "data" / "sample_runs" / "b" / name, f"{RUN}_repeat/{name}")
+    second = results_tool(tree, "unpack", later)
+    assert second.returncode == 0, second.stdout + second.stderr
+    text = (tree / "device_out" / "call2" / report.name).read_text()
+    assert "pass --repeat" not in text and "SAME of" in text, text
+    assert not (tree / "device_out" / "call2" / f"targets_{os.path.basename(RUN)}_repeat.md").exists()
 
 
 def test_keep_moves_the_result_folders_into_results_and_never_over_one(tree, came_back):
