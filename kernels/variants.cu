@@ -5,7 +5,8 @@
 // The ranks are data, and say where they come from: these come from reading the kernels, since no GPU run has
 // measured any of them yet. Within a family the older kernel ranks first (its successor, written to be faster, is
 // measured beside it by the runbook's comparison, docs/measuring.md); when a measured run shows a successor correct and
-// faster, its rank moves up here, and the comment beside it names that run's result folder.
+// faster, its rank moves up here, and the comment beside it names that run's result folder (scripts/rank_variants.py
+// judges the pairs and writes that comment).
 //
 // Adding a variant: its kernel file kernels/<name>.cu and header kernels/<name>.cuh (the file named after its
 // variants), a row here, the file in kernels/CMakeLists.txt, its rules in tests/kernels/test_sass.py (tensor cores,

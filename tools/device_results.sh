@@ -4,7 +4,9 @@
 #   tools/device_results.sh unpack FILES_AT [NAME]   a call's files into device_out/NAME/ (default call1, call2, ...):
 #                                                   each run's summary, result folders and logs; then the plots, and
 #                                                   each sweep judged against the targets (scripts/check_targets.py,
-#                                                   with its repeat and Medusa sweep from any call) in NAME/targets_*.md
+#                                                   with its repeat and Medusa sweep from any call) in NAME/targets_*.md,
+#                                                   and each old-against-new comparison's pairs of variants
+#                                                   (scripts/rank_variants.py) in NAME/ranks_*.md
 #   tools/device_results.sh keep NAME...            the result folders of device_out/NAME/ into results/, git-added
 # device_out/ is git-ignored, so what came back never travels up with the next call (the upload stays under 64 MiB
 # whatever came back).
@@ -50,12 +52,23 @@ unpack() {  # FROM [NAME]
     fi
   done < <(find "$dest" -path '*/results/*' -name roofline.csv)
   # The targets: each sweep that has come back so far, with the repeat and the Medusa sweep named after it, whichever
-  # call brought them (a repeat rerun in a later call, whole, before the first call's cut one); the reports go with
-  # this call, the latest.
+  # call brought them (a repeat rerun in a later call, whole, before the first call's cut one); and the pairs of
+  # variants of each old-against-new comparison. The reports go with this call, the latest.
   local base args sibling suffix rc report
   while read -r csv; do
     folder=$(dirname "$csv")
-    case $folder in *_medusa | *_repeat | *_repeat_rerun | *_medusa_rerun | *_old_vs_new) continue ;; esac
+    case $folder in
+      *_old_vs_new)  # which of a kernel and its successor was faster, for the ranks in kernels/variants.cu
+        report=$dest/ranks_$(basename "$folder").md
+        if "$python" scripts/rank_variants.py "$folder" >"$report" 2>&1; then
+          echo "ranks: $report ($(grep -c '| NEW FIRST |' "$report" || true) new first)"
+        else
+          echo "device_results: no ranks for $folder: $(tail -1 "$report")" >&2
+        fi
+        continue
+        ;;
+      *_medusa | *_repeat | *_repeat_rerun | *_medusa_rerun) continue ;;
+    esac
     base=$(basename "$folder") args=()
     for suffix in _repeat_rerun _repeat; do
       sibling=$(find device_out -path "*/results/*/${base}${suffix}/roofline.csv" -print -quit)

@@ -13,6 +13,7 @@ import tarfile
 
 import pytest
 from conftest import ROOT
+from synthetic import make_run
 
 RUN = "results/sample-gpu/2026-01-01_000000000000"
 
@@ -100,6 +101,22 @@ def test_each_sweep_is_judged_against_the_targets_with_its_repeat_from_a_later_c
     text = (tree / "device_out" / "call2" / report.name).read_text()
     assert "pass --repeat" not in text and "SAME of" in text, text
     assert not (tree / "device_out" / "call2" / f"targets_{os.path.basename(RUN)}_repeat.md").exists()
+
+
+def test_an_old_against_new_comparison_gets_its_pairs_of_variants_ranked(tree, tmp_path):
+    compare = make_run(tmp_path / "staging" / f"{RUN}_old_vs_new", version=4, impls=("var_old", "var_new", "cublas"))
+    came = tmp_path / "came"
+    came.mkdir()
+    (came / "summary.txt").write_text("PASS compare  100s  exit 0\n")
+    with tarfile.open(came / "results.tgz", "w:gz") as tar:
+        for name in ("roofline.csv", "samples.csv", "env.json"):
+            tar.add(compare / name, f"{RUN}_old_vs_new/{name}")
+    result = results_tool(tree, "unpack", came)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = tree / "device_out" / "call1" / f"ranks_{os.path.basename(RUN)}_old_vs_new.md"
+    assert f"ranks: device_out/call1/{report.name}" in result.stdout, result.stdout
+    assert "| var_old | var_new | 48 |" in report.read_text(), report.read_text()
+    assert not list((tree / "device_out" / "call1").glob("targets_*")), "a comparison is no sweep to judge"
 
 
 def test_keep_moves_the_result_folders_into_results_and_never_over_one(tree, came_back):
