@@ -209,7 +209,7 @@ def medusa_target(rows: pd.DataFrame, env: dict, source: str) -> Result:
     target = "the Medusa sweep: every step measured with hand and cuBLAS (ok, or skipped with its reason)"
     medusa = points(rows[rows["phase"] == "medusa"])
     if medusa.empty:
-        why = "no medusa rows: run bench_llama --phase medusa and pass its folder as --medusa"
+        why = f"{source}: no medusa rows: run bench_llama --phase medusa and pass its folder as --medusa"
         return Result("medusa", target, NOT_MEASURED, why)
     counts = medusa.groupby(["impl", "status"]).size()
     numbers = f"{source}: " + ", ".join(f"{impl} {status} {n}" for (impl, status), n in counts.items())

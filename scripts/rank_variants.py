@@ -6,16 +6,17 @@ faster and by how much, so that the ranks in kernels/variants.cu move on measure
     python3 scripts/rank_variants.py results/h100-sxm/<date>_<commit>_old_vs_new
 
 The earlier variant of a pair is the one the run named first (env.json's `sweep.impls`; the runbook names them in the
-table's rank order), the "old". For each pair: the common points (ok for both), old time / new time (> 1: the new one
-is faster), the points where the new one is faster beyond --threshold, slower beyond it, or within it, and the rows
-that failed validation. The verdict:
-  NEW FIRST    the new one is faster beyond the threshold somewhere, slower beyond it nowhere, and never invalid: move
-               its rank before the old one's;
-  KEEP         the new one is faster beyond the threshold nowhere: the order stands;
-  SPLIT        each is faster somewhere: the points say where, for the variants' suits() rules;
-  INCORRECT    a variant of the pair has invalid rows: it is not ranked on speed.
-Each pair's line ends with the comment that belongs beside the rank it moves, naming this run. Exit code: 0, or 2 for
-bad input.
+table's rank order), the "old". A pair's points are those where both have a row; at those ok for both: old time / new
+time (> 1: the new one is faster), and the points where the new one is faster beyond --threshold, slower beyond it, or
+within it. The verdict:
+  INCORRECT       a variant of the pair failed (invalid or error) at one of the pair's points: not ranked on speed;
+  NOT COMPARABLE  no point of the pair is ok for both;
+  NEW FIRST       the new one is faster beyond the threshold somewhere and slower beyond it nowhere: move its rank
+                  before the old one's;
+  KEEP            the new one is faster beyond the threshold nowhere: the order stands;
+  SPLIT           each is faster somewhere: the points say where, for the variants' suits() rules.
+A pair ranked on speed gets the comment that belongs beside the rank, naming this run. Exit code: 0, or 2 for bad
+input.
 """
 
 from __future__ import annotations
@@ -49,19 +50,28 @@ def pair_table(rows: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
     return both.assign(ratio=both["old_us"] / both["new_us"])
 
 
-def shared_points(rows: pd.DataFrame, old: str, new: str) -> int:
+def point_keys(rows: pd.DataFrame) -> pd.Series:
+    return key_frame(rows)[KEYS].apply(tuple, axis=1)
+
+
+def shared_points(rows: pd.DataFrame, old: str, new: str) -> set:
     """Points where both variants have a row, whatever its status: the pair competes there."""
-    keys = key_frame(rows)[KEYS].apply(tuple, axis=1)
-    return len(set(keys[rows["impl"] == old]) & set(keys[rows["impl"] == new]))
+    keys = point_keys(rows)
+    return set(keys[rows["impl"] == old]) & set(keys[rows["impl"] == new])
 
 
 def judge(rows: pd.DataFrame, old: str, new: str, threshold: float, source: str) -> dict:
     table = pair_table(rows, old, new)
-    invalid = {v: int(((rows["impl"] == v) & (rows["status"] == "invalid")).sum()) for v in (old, new)}
+    pair_points = shared_points(rows, old, new)
+    shared = point_keys(rows).isin(pair_points)
+    failed = {v: int((shared & (rows["impl"] == v) & rows["status"].isin(["invalid", "error"])).sum())
+              for v in (old, new)}  # fmt: skip
     faster = table["ratio"] > 1 + threshold
     slower = table["ratio"] < 1 / (1 + threshold)
-    if any(invalid.values()):
+    if any(failed.values()):
         verdict = "INCORRECT"
+    elif table.empty:
+        verdict = "NOT COMPARABLE"
     elif not faster.any():
         verdict = "KEEP"
     elif not slower.any():
@@ -69,13 +79,15 @@ def judge(rows: pd.DataFrame, old: str, new: str, threshold: float, source: str)
     else:
         verdict = "SPLIT"
     median = table["ratio"].median() if len(table) else float("nan")
-    comment = f"// measured: {new} faster than {old} at {int(faster.sum())} of {len(table)} points"
-    comment += f" (median x{median:.2f})"
-    return {"old": old, "new": new, "points": len(table), "new_faster": int(faster.sum()),
-            "new_slower": int(slower.sum()), "within": int(len(table) - faster.sum() - slower.sum()),
-            "median_ratio": median, "min_ratio": table["ratio"].min(), "max_ratio": table["ratio"].max(),
-            "invalid_old": invalid[old], "invalid_new": invalid[new], "verdict": verdict,
-            "comment": f"{comment}, {source}", "table": table}  # fmt: skip
+    comment = ""
+    if verdict in ("NEW FIRST", "KEEP", "SPLIT"):
+        comment = f"// measured: {new} faster than {old} at {int(faster.sum())} of {len(table)} points"
+        comment += f" (median x{median:.2f}), {source}"
+    return {"old": old, "new": new, "points": len(pair_points),
+            "compared": len(table), "new_faster": int(faster.sum()), "new_slower": int(slower.sum()),
+            "within": int(len(table) - faster.sum() - slower.sum()), "median_ratio": median,
+            "min_ratio": table["ratio"].min(), "max_ratio": table["ratio"].max(), "failed_old": failed[old],
+            "failed_new": failed[new], "verdict": verdict, "comment": comment, "table": table}  # fmt: skip
 
 
 def rank(folder: Path, threshold: float, allow_emulated: bool = False) -> tuple[list[dict], list[str]]:
@@ -93,14 +105,14 @@ def markdown(pairs: list[dict], order: list[str], folder: Path, threshold: float
     out = [f"# Old against new variants: {folder}", "",
            f"Variants in the run's order (old first): {', '.join(order)}. ratio = old time / new time (> 1: new "
            f"faster); beyond {100 * threshold:.0f} % counts as faster or slower.", "",
-           "| old | new | points | new faster | new slower | within | median ratio | min | max | invalid (old, new) "
-           "| verdict |", "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+           "| old | new | points | ok for both | new faster | new slower | within | median ratio | min | max | "
+           "failed (old, new) | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for p in pairs:
-        out.append(f"| {p['old']} | {p['new']} | {p['points']} | {p['new_faster']} | {p['new_slower']} | "
-                   f"{p['within']} | {p['median_ratio']:.3f} | {p['min_ratio']:.3f} | {p['max_ratio']:.3f} | "
-                   f"{p['invalid_old']}, {p['invalid_new']} | {p['verdict']} |")  # fmt: skip
+        out.append(f"| {p['old']} | {p['new']} | {p['points']} | {p['compared']} | {p['new_faster']} | "
+                   f"{p['new_slower']} | {p['within']} | {p['median_ratio']:.3f} | {p['min_ratio']:.3f} | "
+                   f"{p['max_ratio']:.3f} | {p['failed_old']}, {p['failed_new']} | {p['verdict']} |")  # fmt: skip
     out += ["", "Beside the rank in kernels/variants.cu:", ""]
-    out += [f"- {p['verdict']}: `{p['comment']}`" for p in pairs]
+    out += [f"- {p['verdict']}: `{p['comment']}`" for p in pairs if p["comment"]]
     for p in pairs if show_points else [p for p in pairs if p["verdict"] == "SPLIT"]:
         out += ["", f"## {p['old']} against {p['new']}", "", "| op | phase | b | s | q | old us | new us | ratio |",
                 "|---|---|---|---|---|---|---|---|"]  # fmt: skip

@@ -52,14 +52,16 @@ unpack() {  # FROM [NAME]
     fi
   done < <(find "$dest" -path '*/results/*' -name roofline.csv)
   # The targets: each sweep that has come back so far, with the repeat and the Medusa sweep named after it, whichever
-  # call brought them (a repeat rerun in a later call, whole, before the first call's cut one); and the pairs of
-  # variants of each old-against-new comparison. The reports go with this call, the latest.
-  local base args sibling suffix rc report
+  # call brought them (a rerun in a later call, whole, before the first call's cut one; of two the latest call's); and
+  # the pairs of variants of each old-against-new comparison. The reports go with this call, the latest, each named
+  # after the call that brought its folder.
+  local base args sibling suffix rc report call
   while read -r csv; do
     folder=$(dirname "$csv")
+    call=${folder#device_out/} call=${call%%/*}
     case $folder in
-      *_old_vs_new)  # which of a kernel and its successor was faster, for the ranks in kernels/variants.cu
-        report=$dest/ranks_$(basename "$folder").md
+      *_old_vs_new | *_old_vs_new_rerun)  # which of a kernel and its successor was faster, for kernels/variants.cu
+        report=$dest/ranks_${call}_$(basename "$folder").md
         if "$python" scripts/rank_variants.py "$folder" >"$report" 2>&1; then
           echo "ranks: $report ($(grep -c '| NEW FIRST |' "$report" || true) new first)"
         else
@@ -71,12 +73,14 @@ unpack() {  # FROM [NAME]
     esac
     base=$(basename "$folder") args=()
     for suffix in _repeat_rerun _repeat; do
-      sibling=$(find device_out -path "*/results/*/${base}${suffix}/roofline.csv" -print -quit)
-      if [ -n "$sibling" ]; then args+=(--repeat "$(dirname "$sibling")"); break; fi
+      sibling=$(latest "$base$suffix")
+      if [ -n "$sibling" ]; then args+=(--repeat "$sibling"); break; fi
     done
-    sibling=$(find device_out -path "*/results/*/${base}_medusa/roofline.csv" -print -quit)
-    [ -n "$sibling" ] && args+=(--medusa "$(dirname "$sibling")")
-    report=$dest/targets_$base.md rc=0
+    for suffix in _medusa_rerun _medusa; do
+      sibling=$(latest "$base$suffix")
+      if [ -n "$sibling" ]; then args+=(--medusa "$sibling"); break; fi
+    done
+    report=$dest/targets_${call}_$base.md rc=0
     "$python" scripts/check_targets.py "$folder" "${args[@]}" >"$report" 2>&1 || rc=$?
     if ((rc <= 1)); then  # 1: a target was missed, which the report says
       echo "targets: $report ($(grep -c '| MET |' "$report" || true) met, $(grep -c '| MISSED |' "$report" || true)" \
@@ -85,6 +89,10 @@ unpack() {  # FROM [NAME]
       echo "device_results: no targets for $folder: $(tail -1 "$report")" >&2
     fi
   done < <(find device_out -path '*/results/*' -name roofline.csv)
+}
+
+latest() {  # BASENAME: the result folder of that name from the latest call that brought one, or nothing
+  find device_out -path "*/results/*/$1/roofline.csv" | sort -rV | sed -n '1s|/roofline.csv$||p'
 }
 
 keep() {  # NAME...

@@ -24,9 +24,9 @@
 #   medusa     bench_llama --gpu 0 MEDUSA_ARGS (default: --phase medusa on the comparison's grid, b 1,4,16,64 and s
 #              512,4096, every default q) --no-plot --allow-variants <...>, hand and cuBLAS, in <the sweep's>_medusa
 #   repeat     the sweep again, with ARGS and REPEAT_ARGS (default --counters), in <the sweep's>_repeat: a second sweep
-#              of one build on one GPU (repeatability), with the counters' bytes and GPU time. In a later call without
-#              the sweep, SWEEP_FOLDER (the first call's, results/<gpu>/<date>_<commit>) names these folders, with
-#              _rerun appended
+#              of one build on one GPU (repeatability), with the counters' bytes and GPU time
+# In a later call without the sweep, SWEEP_FOLDER (the first call's, results/<gpu>/<date>_<commit>) names the folders of
+# compare, medusa and repeat, with _rerun appended: bench_llama's own name could be that sweep's.
 # DEVICE_PLAN picks the steps a run takes by default, and which of them gets what the others leave of the budget:
 #   first-light   (default) libs machine variants sweep unit gpu faults sanitizer compare probe; compare gets the rest
 #   second-light  libs machine sweep medusa repeat, hand among PASSED_VARIANTS (what first light passed); repeat gets
@@ -338,6 +338,13 @@ checked=("${named[@]}")
 wanted variants && checked=("${passed[@]}")
 compared=("${named[@]}")
 [ -n "${COMPARE_VARIANTS:-}" ] && IFS=, read -ra compared <<<"$COMPARE_VARIANTS"
+# In the table's rank order, whatever order the lists came in: scripts/rank_variants.py takes the earlier of a pair,
+# as the run names them, for the old one.
+ordered=()
+for name in "${here[@]}" "${not_here[@]}" "${compared[@]}"; do
+  [[ " ${compared[*]} " == *" $name "* && " ${ordered[*]} " != *" $name "* ]] && ordered+=("$name")
+done
+compared=("${ordered[@]}")
 
 # --- sweep: under its own cap; a cut run keeps its rows ---------------------------------------------------------------
 if wanted sweep; then
@@ -479,7 +486,11 @@ if wanted compare; then
     say NOT-RUN compare 0 "the budget is spent"
   else
     out_args=()
-    [ -n "$folder" ] && out_args=(--out "${folder}_old_vs_new")
+    if [ -n "$folder" ]; then
+      out_args=(--out "${folder}_old_vs_new")
+    elif [ -n "${SWEEP_FOLDER:-}" ]; then  # a later call: named after the first call's sweep, never as the sweep
+      out_args=(--out "$root/${SWEEP_FOLDER%/}_old_vs_new_rerun")
+    fi
     read -ra extra <<<"$compare_args"
     grace=10 capped "$step_cap" "$logs/compare.log" "$bin/bench_llama" --gpu 0 --no-plot "${extra[@]}" \
       --impl "$(join "${compared[@]}"),cublas" "${allow[@]}" "${out_args[@]}"
@@ -570,14 +581,14 @@ done
 if ((${#again[@]})); then
   hint="DEVICE_STEPS=libs,$(join "${again[@]}")${allowed:+ PASSED_VARIANTS=$allowed}"
   [[ " ${again[*]} " == *" variants "* ]] && ((${#not_passed[@]})) && hint+=" TEST_VARIANTS=$(join "${not_passed[@]}")"
+  sweep_rel=${SWEEP_FOLDER:-}
+  [ -n "$folder" ] && sweep_rel=${folder#"$root"/}
+  hint+="${sweep_rel:+ SWEEP_FOLDER=$sweep_rel}"
   if [ "$DEVICE_PLAN" = first-light ]; then
     echo "# to rerun what did not pass (after a fix and a new bundle): $hint" | tee -a "$out/summary.txt"
   else  # a repeat is only one of the same build: no new bundle
-    sweep_rel=${SWEEP_FOLDER:-}
-    [ -n "$folder" ] && sweep_rel=${folder#"$root"/}
-    hint="DEVICE_PLAN=$DEVICE_PLAN $hint${sweep_rel:+ SWEEP_FOLDER=$sweep_rel}"
-    echo "# to rerun what did not pass (a repeat: the same bundle, on the same warm machine): $hint" |
-      tee -a "$out/summary.txt"
+    echo "# to rerun what did not pass (a repeat: the same bundle, on the same warm machine):" \
+      "DEVICE_PLAN=$DEVICE_PLAN $hint" | tee -a "$out/summary.txt"
   fi
 fi
 pack_logs

@@ -86,21 +86,24 @@ def test_results_come_back_outside_what_the_device_tool_carries(tree, came_back)
 def test_each_sweep_is_judged_against_the_targets_with_its_repeat_from_a_later_call(tree, came_back, tmp_path):
     first = results_tool(tree, "unpack", came_back)
     assert first.returncode == 0, first.stdout + first.stderr
-    report = tree / "device_out" / "call1" / f"targets_{os.path.basename(RUN)}.md"
+    report = tree / "device_out" / "call1" / f"targets_call1_{os.path.basename(RUN)}.md"
     assert f"targets: device_out/call1/{report.name}" in first.stdout, first.stdout
     assert "| fidelity | two sweeps of one build" in report.read_text() and "pass --repeat" in report.read_text()
-    # Call 2 brings the repeat back, named after call 1's sweep: the sweep is judged again, with it.
+    # Call 2 brings the repeat and a Medusa sweep rerun back, named after call 1's sweep: the sweep is judged again,
+    # with them.
     later = tmp_path / "later"
     later.mkdir()
     (later / "summary.txt").write_text("PASS repeat  100s  exit 0\n")
     with tarfile.open(later / "results.tgz", "w:gz") as tar:
-        for name in ("roofline.csv", "samples.csv", "env.json"):
-            tar.add(ROOT / "tests" / "data" / "sample_runs" / "b" / name, f"{RUN}_repeat/{name}")
+        for folder in ("_repeat", "_medusa_rerun"):
+            for name in ("roofline.csv", "samples.csv", "env.json"):
+                tar.add(ROOT / "tests" / "data" / "sample_runs" / "b" / name, f"{RUN}{folder}/{name}")
     second = results_tool(tree, "unpack", later)
     assert second.returncode == 0, second.stdout + second.stderr
     text = (tree / "device_out" / "call2" / report.name).read_text()
     assert "pass --repeat" not in text and "SAME of" in text, text
-    assert not (tree / "device_out" / "call2" / f"targets_{os.path.basename(RUN)}_repeat.md").exists()
+    assert f"call2/{RUN}_medusa_rerun: no medusa rows" in text, text
+    assert [p.name for p in (tree / "device_out" / "call2").glob("targets_*")] == [report.name]
 
 
 def test_an_old_against_new_comparison_gets_its_pairs_of_variants_ranked(tree, tmp_path):
@@ -113,7 +116,7 @@ def test_an_old_against_new_comparison_gets_its_pairs_of_variants_ranked(tree, t
             tar.add(compare / name, f"{RUN}_old_vs_new/{name}")
     result = results_tool(tree, "unpack", came)
     assert result.returncode == 0, result.stdout + result.stderr
-    report = tree / "device_out" / "call1" / f"ranks_{os.path.basename(RUN)}_old_vs_new.md"
+    report = tree / "device_out" / "call1" / f"ranks_call1_{os.path.basename(RUN)}_old_vs_new.md"
     assert f"ranks: device_out/call1/{report.name}" in result.stdout, result.stdout
     assert "| var_old | var_new | 48 |" in report.read_text(), report.read_text()
     assert not list((tree / "device_out" / "call1").glob("targets_*")), "a comparison is no sweep to judge"

@@ -251,6 +251,13 @@ def test_passed_variants_from_an_earlier_call_are_allowed_without_a_new_test(stu
     result, calls = run(stub_tree, tmp_path / "o3", DEVICE_STEPS="libs,variants,sweep", TEST_VARIANTS="var_trap",
                         PASSED_VARIANTS="var_old,var_trap")  # fmt: skip
     assert any(c.endswith("--allow-variants var_old") for c in calls if c.startswith("bench_llama --gpu")), calls
+    # The comparison names the variants in the table's rank order (the old one first), whatever order they came in;
+    # in a call without the sweep its folder is named after the first call's.
+    result, calls = run(stub_tree, tmp_path / "o4", DEVICE_STEPS="libs,compare", PASSED_VARIANTS="var_new,var_old",
+                        SWEEP_FOLDER="results/stub-gpu/2026-01-01_000000000000")  # fmt: skip
+    compare = next(c for c in calls if "--counters" in c)
+    assert "--impl var_old,var_new,cublas" in compare, compare
+    assert compare.endswith("/results/stub-gpu/2026-01-01_000000000000_old_vs_new_rerun"), compare
     # Without the variants step, PASSED_VARIANTS alone says what may run.
     result, calls = run(stub_tree, tmp_path / "o2", DEVICE_STEPS="libs,sanitizer", PASSED_VARIANTS="var_new")
     assert [re.search(r"variants=(\S+)", c)[1] for c in calls if "sanitizer=memcheck" in c] == ["var_new"], calls
