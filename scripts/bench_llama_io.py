@@ -29,6 +29,8 @@ ALLOW_EMULATED_HELP = (
 # The columns that identify a point across runs (the run columns are what may differ between them).
 POINT_KEYS = ["model", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "candidates", "l2_mode",
               "ceiling_pass"]  # fmt: skip
+# The setting of a point, whatever implementation measured it: what joins hand, cuBLAS and named variants at one shape.
+SETTING_KEYS = [k for k in POINT_KEYS if k not in ("series", "impl", "ceiling_pass")]
 # Run metadata worth showing when two runs differ in it.
 RUN_COLUMNS = ["gpu_name", "driver_version", "cuda_runtime_version", "cuda_driver_version", "cublas_version",
                "git_commit", "build_archs", "host", "l2_mode", "spec", "gpu_uuid"]  # fmt: skip

@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from bench_llama_io import ALLOW_EMULATED_HELP, InputError, is_emulated, key_frame, load_run
+from bench_llama_io import ALLOW_EMULATED_HELP, SETTING_KEYS, InputError, is_emulated, key_frame, load_run
 from compare_runs import compare
 
 MET, MISSED, NOT_MEASURED, NOT_APPLICABLE = "MET", "MISSED", "NOT MEASURED", "NOT APPLICABLE"
 LINEAR_SERIES = ("qkv mlp", "up/gate/down")
 ATTENTION_OPS = ("qk", "pv")
-# What joins a hand point with cuBLAS's at the same shape.
-PAIR_KEYS = ["model", "op", "phase", "dtype", "batch", "seq_len", "candidates", "l2_mode"]
 REQUIRED = ["status", "series", "op", "phase", "impl", "dtype", "batch", "seq_len", "time_us_median", "bytes_min"]
 # Thresholds, as the targets state them (docs/measuring.md).
 DECODE_LINEAR_BW, DECODE_LINEAR_MAX_BATCH, DECODE_LINEAR_VS_CUBLAS_MAX_BATCH = 0.90, 16, 64
@@ -93,7 +91,7 @@ def listing(rows: pd.DataFrame, **columns: pd.Series) -> pd.DataFrame:
 def paired(rows: pd.DataFrame) -> pd.DataFrame:
     """cuBLAS's points with hand's at the same shape (hand's status and time; NaN where hand has no row):
     `speedup` = cuBLAS time / hand time (> 1: hand is faster)."""
-    rows = rows.assign(_key=list(key_frame(rows)[PAIR_KEYS].itertuples(index=False, name=None)))
+    rows = rows.assign(_key=list(key_frame(rows)[SETTING_KEYS].itertuples(index=False, name=None)))
     cublas = rows[(rows["impl"] == "cublas") & (rows["status"] == "ok")]
     hand = rows[rows["impl"] == "hand"][["_key", "status", "time_us_median", "variant"]]
     both = cublas.drop(columns=["variant"], errors="ignore").merge(

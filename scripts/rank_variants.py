@@ -27,9 +27,8 @@ from itertools import combinations
 from pathlib import Path
 
 import pandas as pd
-from bench_llama_io import ALLOW_EMULATED_HELP, InputError, key_frame, load_run
+from bench_llama_io import ALLOW_EMULATED_HELP, SETTING_KEYS, InputError, key_frame, load_run
 
-KEYS = ["model", "op", "phase", "dtype", "batch", "seq_len", "candidates", "l2_mode"]
 NOT_VARIANTS = {"hand", "cublas"}
 
 
@@ -41,7 +40,7 @@ def variant_order(rows: pd.DataFrame, env: dict) -> list[str]:
 
 def pair_table(rows: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
     """The points both variants measured ok: old and new times, and old / new (> 1: new faster)."""
-    keyed = rows.assign(_key=list(key_frame(rows)[KEYS].itertuples(index=False, name=None)))
+    keyed = rows.assign(_key=point_keys(rows))
     ok = keyed[keyed["status"] == "ok"]
     a = ok[ok["impl"] == old][["_key", "op", "phase", "dtype", "batch", "seq_len", "candidates", "time_us_median"]]
     b = ok[ok["impl"] == new][["_key", "time_us_median"]]
@@ -51,7 +50,7 @@ def pair_table(rows: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
 
 
 def point_keys(rows: pd.DataFrame) -> pd.Series:
-    return key_frame(rows)[KEYS].apply(tuple, axis=1)
+    return key_frame(rows)[SETTING_KEYS].apply(tuple, axis=1)
 
 
 def shared_points(rows: pd.DataFrame, old: str, new: str) -> set:

@@ -1,5 +1,5 @@
 # Helpers of tools/device_run.sh, which sources this file after setting what they read: the plan (all_steps, cap, flex,
-# wanted, budget, pack_tail, start) and where things go (root, out, scratch, logs, folder, cmp_folder, extra_folders).
+# wanted, budget, pack_tail, start) and where things go (root, out, scratch, logs, folder, extra_folders).
 # shellcheck shell=bash disable=SC2154,SC2034,SC2004
 
 left() { echo $((budget - ($(date +%s) - start))); }
@@ -19,7 +19,7 @@ pack_logs() {  # every log and the summary, into $OUT/logs.tgz (after every step
 }
 pack_results() {  # the result folders, without their logs (logs.tgz has them), into $OUT/results.tgz
   local dirs=() d
-  for d in "$folder" "$cmp_folder" "${extra_folders[@]}"; do [ -n "$d" ] && [ -d "$d" ] && dirs+=("${d#"$root"/}"); done
+  for d in "$folder" "${extra_folders[@]}"; do [ -n "$d" ] && [ -d "$d" ] && dirs+=("${d#"$root"/}"); done
   ((${#dirs[@]})) || return 0
   timeout 60 tar -czf "$scratch/results.tgz" -C "$root" --exclude='*/logs' "${dirs[@]}" &&
     mv -f "$scratch/results.tgz" "$out/results.tgz"

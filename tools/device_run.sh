@@ -150,7 +150,7 @@ python=${BENCH_LLAMA_PYTHON:-python3}
 export BENCH_LLAMA_PYTHON=$python
 scratch=$(mktemp -d)
 logs=$scratch/device_logs  # until the sweep has made its result folder; never loose files in $OUT (8 come back)
-folder="" cmp_folder="" extra_folders=()
+folder="" extra_folders=()
 mkdir -p "$logs"
 : >"$out/summary.txt"
 if ((planned > budget)); then
@@ -478,6 +478,35 @@ if wanted sanitizer; then
   pack_logs
 fi
 
+# --- more sweeps (compare, medusa, repeat), each its own bench_llama process and result folder ----------------------
+# `more_sweep STEP SUFFIX NOTE ARGS...`: bench_llama ARGS under the step's cap, logged to STEP.log, into <the sweep's
+# folder>SUFFIX, or in a call without the sweep <SWEEP_FOLDER>SUFFIX_rerun (else bench_llama's own name for it, which
+# can be the first call's sweep folder's); a cut run keeps its rows; its folder joins results.tgz; NOTE ends a PASS.
+more_sweep() {
+  local step=$1 suffix=$2 note=$3 found="" made="" rows=""
+  shift 3
+  local log=$step.log out_args=()
+  if [ -n "$folder" ]; then
+    out_args=(--out "$folder$suffix")
+  elif [ -n "${SWEEP_FOLDER:-}" ]; then
+    out_args=(--out "$root/${SWEEP_FOLDER%/}${suffix}_rerun")
+  fi
+  grace=10 capped "$step_cap" "$logs/$log" "$bin/bench_llama" --gpu 0 --no-plot "$@" "${allow[@]}" "${out_args[@]}"
+  found=$(grep -o 'result folder: .*' "$logs/$log" | tail -1 | cut -d' ' -f3-)
+  if [ -n "$found" ] && [ -d "$found" ]; then
+    made=$(cd "$found" && pwd)
+    extra_folders+=("$made")
+  fi
+  [ -f "$made/roofline.csv" ] && rows="; $(($(wc -l <"$made/roofline.csv") - 1)) rows in ${made#"$root"/}"
+  case $rc in
+    0) say PASS "$step" "$(took)" "exit 0$rows; $note" ;;
+    124 | 137 | 130) say CUT "$step" "$(took)" "stopped at its cap, ${step_cap}s (exit $rc)$rows: finished rows kept" ;;
+    200) say NOT-RUN "$step" 0 "the budget is spent" ;;
+    *) say FAIL "$step" "$(took)" "exit $rc$rows: $(grep -v '^\s*$' "$logs/$log" | tail -1 | cut -c1-160)" ;;
+  esac
+  pack_results
+}
+
 # --- compare: old against new variants, its own process and result folder ------------------------------------------
 if wanted compare; then
   if ((${#compared[@]} == 0)); then
@@ -485,28 +514,9 @@ if wanted compare; then
   elif ! begin compare; then
     say NOT-RUN compare 0 "the budget is spent"
   else
-    out_args=()
-    if [ -n "$folder" ]; then
-      out_args=(--out "${folder}_old_vs_new")
-    elif [ -n "${SWEEP_FOLDER:-}" ]; then  # a later call: named after the first call's sweep, never as the sweep
-      out_args=(--out "$root/${SWEEP_FOLDER%/}_old_vs_new_rerun")
-    fi
     read -ra extra <<<"$compare_args"
-    grace=10 capped "$step_cap" "$logs/compare.log" "$bin/bench_llama" --gpu 0 --no-plot "${extra[@]}" \
-      --impl "$(join "${compared[@]}"),cublas" "${allow[@]}" "${out_args[@]}"
-    found=$(grep -o 'result folder: .*' "$logs/compare.log" | tail -1 | cut -d' ' -f3-)
-    [ -n "$found" ] && [ -d "$found" ] && cmp_folder=$(cd "$found" && pwd)
-    rows=""
-    [ -f "$cmp_folder/roofline.csv" ] &&
-      rows="; $(($(wc -l <"$cmp_folder/roofline.csv") - 1)) rows in ${cmp_folder#"$root"/}"
-    case $rc in
-      0) say PASS compare "$(took)" "exit 0$rows; ${#compared[@]} variants and cublas" ;;
-      124 | 137 | 130)
-        say CUT compare "$(took)" "stopped at its cap, ${step_cap}s (exit $rc)$rows: finished rows kept"
-        ;;
-      *) say FAIL compare "$(took)" "exit $rc$rows: $(grep -v '^\s*$' "$logs/compare.log" | tail -1 | cut -c1-160)" ;;
-    esac
-    pack_results
+    more_sweep compare _old_vs_new "${#compared[@]} variants and cublas" "${extra[@]}" \
+      --impl "$(join "${compared[@]}"),cublas"
   fi
   pack_logs
 fi
@@ -533,34 +543,7 @@ if wanted probe; then
   pack_logs
 fi
 
-# --- medusa and repeat: more sweeps, each its own bench_llama process and result folder ------------------------------
-# `more_sweep STEP LOG SUFFIX ARGS...`: bench_llama ARGS under the step's cap, into <the sweep's folder>SUFFIX, or in a
-# call without the sweep <SWEEP_FOLDER>SUFFIX_rerun (else bench_llama's own name for it, which can be the first call's
-# sweep folder's); a cut run keeps its rows; its folder joins results.tgz.
-more_sweep() {
-  local step=$1 log=$2 suffix=$3 found="" made="" rows=""
-  shift 3
-  local out_args=()
-  if [ -n "$folder" ]; then
-    out_args=(--out "$folder$suffix")
-  elif [ -n "${SWEEP_FOLDER:-}" ]; then
-    out_args=(--out "$root/${SWEEP_FOLDER%/}${suffix}_rerun")
-  fi
-  grace=10 capped "$step_cap" "$logs/$log" "$bin/bench_llama" --gpu 0 "$@" --no-plot "${allow[@]}" "${out_args[@]}"
-  found=$(grep -o 'result folder: .*' "$logs/$log" | tail -1 | cut -d' ' -f3-)
-  if [ -n "$found" ] && [ -d "$found" ]; then
-    made=$(cd "$found" && pwd)
-    extra_folders+=("$made")
-  fi
-  [ -f "$made/roofline.csv" ] && rows="; $(($(wc -l <"$made/roofline.csv") - 1)) rows in ${made#"$root"/}"
-  case $rc in
-    0) say PASS "$step" "$(took)" "exit 0$rows; $(allow_note)" ;;
-    124 | 137 | 130) say CUT "$step" "$(took)" "stopped at its cap, ${step_cap}s (exit $rc)$rows: finished rows kept" ;;
-    200) say NOT-RUN "$step" 0 "the budget is spent" ;;
-    *) say FAIL "$step" "$(took)" "exit $rc$rows: $(grep -v '^\s*$' "$logs/$log" | tail -1 | cut -c1-160)" ;;
-  esac
-  pack_results
-}
+# --- medusa and repeat: more sweeps after the others --------------------------------------------------------------
 for step in medusa repeat; do
   wanted "$step" || continue
   if ! begin "$step"; then
@@ -568,7 +551,7 @@ for step in medusa repeat; do
   else
     if [ "$step" = medusa ]; then read -ra extra <<<"$medusa_args"; else read -ra extra <<<"$repeat_args"; fi
     [ "$step" = repeat ] && extra=("$@" "${extra[@]}")  # the sweep's own arguments: the same grid
-    more_sweep "$step" "$step.log" "_$step" "${extra[@]}"
+    more_sweep "$step" "_$step" "$(allow_note)" "${extra[@]}"
   fi
   pack_logs
 done

@@ -332,12 +332,12 @@ def test_the_second_light_plan_sweeps_then_medusa_then_the_repeat_with_counters(
     assert not [c for c in calls if "EveryVariant" in c or c.startswith("compute-sanitizer --tool")], calls
     folder = "results/stub-gpu/2026-01-01_000000000000"
     sweeps = [c for c in calls if c.startswith("bench_llama --gpu")]
-    allow = "--no-plot --allow-variants var_old,var_new"
+    allow = "--allow-variants var_old,var_new"
     assert sweeps == [
-        f"bench_llama --gpu 0 --quick {allow}",
-        f"bench_llama --gpu 0 --phase medusa --batch 1,4,16,64 --seq 512,4096 {allow} "
+        f"bench_llama --gpu 0 --quick --no-plot {allow}",
+        f"bench_llama --gpu 0 --no-plot --phase medusa --batch 1,4,16,64 --seq 512,4096 {allow} "
         f"--out {stub_tree / folder}_medusa",
-        f"bench_llama --gpu 0 --quick --counters {allow} --out {stub_tree / folder}_repeat",
+        f"bench_llama --gpu 0 --no-plot --quick --counters {allow} --out {stub_tree / folder}_repeat",
     ], sweeps
     with tarfile.open(out / "results.tgz") as tar:
         names = tar.getnames()
@@ -369,7 +369,7 @@ def test_a_later_calls_repeat_is_named_after_the_first_calls_sweep(stub_tree, tm
                         PASSED_VARIANTS="var_old", SWEEP_FOLDER=folder)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     repeat = [c for c in calls if c.startswith("bench_llama --gpu")]
-    assert repeat == [f"bench_llama --gpu 0 --counters --no-plot --allow-variants var_old --out {stub_tree / folder}"
+    assert repeat == [f"bench_llama --gpu 0 --no-plot --counters --allow-variants var_old --out {stub_tree / folder}"
                       "_repeat_rerun"], repeat  # fmt: skip
     with tarfile.open(tmp_path / "out" / "results.tgz") as tar:
         assert f"{folder}_repeat_rerun/roofline.csv" in tar.getnames()
